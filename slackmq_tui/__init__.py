@@ -1,0 +1,1 @@
+"""slackmq_tui: the `slackmq` command and the Textual lock console."""

@@ -1,0 +1,3 @@
+from slackmq_tui.cli import main
+
+raise SystemExit(main())
