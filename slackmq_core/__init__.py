@@ -23,6 +23,7 @@ from slackmq_core._exceptions import (
     TransportError,
     WrongTokenType,
 )
+from slackmq_core._logging import setup_logging
 from slackmq_core._model import (
     ChannelInfo,
     ChannelSummary,
@@ -40,6 +41,8 @@ from slackmq_core._model import (
     Primitive,
     ReapReport,
 )
+from slackmq_core.audit import AuditLog
+from slackmq_core.config import Profile, Secret, config_path, load_profile, parse_duration
 
 __version__ = "0.2.0"
 
@@ -50,4 +53,6 @@ __all__ = sorted([
     "MarkFailure", "MessageLock", "MessageNotFound", "MissingScope", "NotOwner", "Outcome",
     "Primitive", "RateLimited", "ReadOnlyError", "ReapReport", "SlackAPIError", "SlackMQError",
     "TransportError", "WrongTokenType", "__version__",
+    "AuditLog", "Profile", "Secret", "config_path", "load_profile", "parse_duration",
+    "setup_logging",
 ])
