@@ -122,7 +122,7 @@ class RateLimited(SlackError):
     status = 429
 
     def __init__(self, retry_after: int = 1, **extra: Any) -> None:
-        self.retry_after = max(1, int(retry_after))
+        self.retry_after = max(0, int(retry_after))
         super().__init__(headers={"Retry-After": str(self.retry_after)}, **extra)
 
 

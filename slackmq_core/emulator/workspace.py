@@ -19,6 +19,9 @@ This module imports nothing from the rest of ``slackmq_core``.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +38,7 @@ __all__ = [
     "default_workspace",
     "dump_workspace",
     "load_workspace",
+    "parse_workspace",
     "ALL_BOT_SCOPES",
     "USER_STAR_SCOPES",
     "STANDARD_EMOJI",
@@ -233,3 +237,160 @@ def default_workspace() -> Workspace:
     )
     apps = tuple(App(id=b.app_id or "", name=b.name, bot_user=b.id) for b in bots)
     return Workspace(team=Team(), users=users, tokens=tokens, channels=channels, apps=apps, emoji=("slackmq",))
+
+
+# -- TOML ----------------------------------------------------------------------------------------
+_SECTIONS: dict[str, tuple[type, dict[str, tuple[type, ...]], tuple[str, ...]]] = {
+    # name: (dataclass, {field: allowed types}, required fields)
+    "users": (User, {"id": (str,), "name": (str,), "is_bot": (bool,), "real_name": (str,),
+                     "bot_id": (str,), "app_id": (str,)}, ("id", "name")),
+    "tokens": (Token, {"token": (str,), "user": (str,), "app": (str,), "scopes": (list,)},
+               ("token", "scopes")),
+    "channels": (Channel, {"id": (str,), "name": (str,), "members": (list,), "is_private": (bool,),
+                           "created": (int,), "topic": (str,), "purpose": (str,)}, ("id", "name")),
+    "apps": (App, {"id": (str,), "name": (str,), "bot_user": (str,), "events": (list,)},
+             ("id", "name", "bot_user")),
+}
+_TOP_KEYS = ("team", "users", "tokens", "channels", "apps", "emoji")
+_PATTERNS = {
+    "users": re.compile(r"^[UW][A-Z0-9]{2,}$"),
+    "channels": re.compile(r"^[CG][A-Z0-9]{8,}$"),
+    "apps": re.compile(r"^A[A-Z0-9]{1,}$"),
+}
+
+
+def _line_of(text: str, section: str, index: int) -> int | None:
+    """1-based line of the ``index``-th ``[[section]]`` header (or of ``section =``)."""
+    header = re.compile(rf"^\s*\[\[\s*{re.escape(section)}\s*\]\]")
+    seen = -1
+    inline = None
+    for n, line in enumerate(text.splitlines(), 1):
+        if header.match(line):
+            seen += 1
+            if seen == index:
+                return n
+        elif inline is None and re.match(rf"^\s*{re.escape(section)}\s*=", line):
+            inline = n
+    return inline
+
+
+def load_workspace(path: str | Path) -> Workspace:
+    """Read a workspace TOML file; any problem raises WorkspaceError naming file, line and fix."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorkspaceError(f"{p}: cannot read workspace file ({exc.strerror})") from None
+    return parse_workspace(text, str(p))
+
+
+def parse_workspace(text: str, name: str = "<workspace>") -> Workspace:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{name}: not valid TOML: {exc}") from None
+
+    def fail(msg: str, section: str | None = None, index: int = 0) -> WorkspaceError:
+        line = _line_of(text, section, index) if section else None
+        where = f"{name}:{line}" if line else name
+        return WorkspaceError(f"{where}: {msg}")
+
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise fail(f"unknown top-level key {key!r}; valid: {', '.join(_TOP_KEYS)}")
+    team_data = data.get("team", {})
+    if not isinstance(team_data, dict) or set(team_data) - {"id", "name", "domain"}:
+        raise fail("[team] takes only id, name and domain (strings)")
+    team = Team(**{k: str(v) for k, v in team_data.items()})
+    parsed: dict[str, list[Any]] = {}
+    for section, (cls, kinds, required) in _SECTIONS.items():
+        entries = data.get(section, [])
+        if not isinstance(entries, list):
+            raise fail(f"{section!r} must be an array of tables ([[{section}]])", section)
+        items = []
+        seen: set[str] = set()
+        for i, entry in enumerate(entries):
+            where = f"{section}[{i}]"
+            if not isinstance(entry, dict):
+                raise fail(f"{where}: must be a table", section, i)
+            for key, value in entry.items():
+                if key not in kinds:
+                    raise fail(f"{where}: unknown key {key!r}; valid: {', '.join(kinds)}",
+                               section, i)
+                if not isinstance(value, kinds[key]):
+                    raise fail(f"{where}: {key} must be {kinds[key][0].__name__}, "
+                               f"not {value!r}", section, i)
+            for key in required:
+                if key not in entry:
+                    raise fail(f"{where}: missing {key!r} (needs {', '.join(required)})",
+                               section, i)
+            ident = entry.get("id", entry.get("token"))
+            pattern = _PATTERNS.get(section)
+            if pattern and not pattern.match(ident):
+                raise fail(f"{where}: id {ident!r} does not look like a Slack id "
+                           f"({pattern.pattern})", section, i)
+            if ident in seen:
+                raise fail(f"{where}: duplicate {ident!r}", section, i)
+            seen.add(ident)
+            fields_ = {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()}
+            items.append((i, cls(**fields_)))
+        parsed[section] = items
+    user_ids = {u.id for _, u in parsed["users"]}
+    app_ids = {a.id for _, a in parsed["apps"]}
+    for i, tok in parsed["tokens"]:
+        if not tok.token.startswith(("xoxb-", "xoxp-", "xapp-")):
+            raise fail(f"tokens[{i}]: a token must start with xoxb-, xoxp- or xapp-", "tokens", i)
+        owner = tok.app if tok.kind == "app" else tok.user
+        other = tok.user if tok.kind == "app" else tok.app
+        key = "app" if tok.kind == "app" else "user"
+        if not owner or other:
+            raise fail(f"tokens[{i}]: an {tok.token[:4]} token needs {key} = ... (only)",
+                       "tokens", i)
+        if owner not in (app_ids if key == "app" else user_ids):
+            raise fail(f"tokens[{i}]: unknown {key} {owner!r}", "tokens", i)
+        if not all(isinstance(s, str) for s in tok.scopes):
+            raise fail(f"tokens[{i}]: scopes must be strings", "tokens", i)
+    for i, ch in parsed["channels"]:
+        for m in ch.members:
+            if m not in user_ids:
+                raise fail(f"channels[{i}]: member {m!r} is not a user", "channels", i)
+    for i, app in parsed["apps"]:
+        if app.bot_user not in user_ids:
+            raise fail(f"apps[{i}]: bot_user {app.bot_user!r} is not a user", "apps", i)
+        for ev in app.events:
+            if ev not in ALL_EVENTS:
+                raise fail(f"apps[{i}]: unknown event {ev!r}; valid: {', '.join(ALL_EVENTS)}",
+                           "apps", i)
+    emoji = data.get("emoji", [])
+    if not isinstance(emoji, list) or not all(isinstance(e, str) for e in emoji):
+        raise fail("emoji must be an array of strings", "emoji")
+    return Workspace(team=team, users=tuple(u for _, u in parsed["users"]),
+                     tokens=tuple(t for _, t in parsed["tokens"]),
+                     channels=tuple(c for _, c in parsed["channels"]),
+                     apps=tuple(a for _, a in parsed["apps"]), emoji=tuple(emoji))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def dump_workspace(ws: Workspace) -> str:
+    """The workspace as TOML that :func:`load_workspace` reads back to an equal Workspace."""
+    out = ["# SlackMQ emulator workspace (slackmq emulator --workspace FILE)", "",
+           f"emoji = {_toml_value(ws.emoji)}", "", "[team]"]
+    out += [f"{k} = {_toml_value(getattr(ws.team, k))}" for k in ("id", "name", "domain")]
+    for section, (cls, _kinds, _req) in _SECTIONS.items():
+        for item in getattr(ws, section):
+            out += ["", f"[[{section}]]"]
+            for f in dataclasses.fields(cls):
+                value = getattr(item, f.name)
+                if value is None or (value == f.default and f.name not in _req):
+                    continue
+                out.append(f"{f.name} = {_toml_value(value)}")
+    return "\n".join(out) + "\n"
