@@ -16,3 +16,46 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("SLACKCLIENT_SKIP_DEPRECATION", "1")
+
+
+# -- emulator fixtures (owned by the emulator; additive) ------------------------------------------
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "emulator(**config): EmulatorConfig fields for the `emulator` / `async_emulator` fixtures, "
+        "e.g. @pytest.mark.emulator(rate_limits=False, time_scale=60)",
+    )
+
+
+def _emulator_config(request):
+    from slackmq_core.emulator import EmulatorConfig
+
+    marker = request.node.get_closest_marker("emulator")
+    kwargs = dict(marker.kwargs) if marker else {}
+    kwargs.setdefault("seed", 1)
+    return EmulatorConfig(**kwargs)
+
+
+@pytest.fixture
+def emulator(request):
+    """A started emulator in a thread (for sync tests): ``.base_url``, ``.control``, ``.root_url``.
+
+    Default workspace, seed 1, realistic rate limits; override with ``@pytest.mark.emulator(...)``.
+    ``emulator.control.post("jobs", "U0PUBLSH01", "job 1")`` posts without rate limits.
+    """
+    from slackmq_core.emulator import run_in_thread
+
+    with run_in_thread(_emulator_config(request)) as emu:
+        yield emu
+
+
+@pytest.fixture
+async def async_emulator(request):
+    """An ``Emulator`` on the test's event loop: ``.base_url``, ``.backend``, and the in-process
+    control methods ``emu.post(...)``, ``emu.seed(...)``, ``emu.set_faults(...)``,
+    ``await emu.drop_sockets(...)``, ``emu.stats()`` (do not use ``.control`` here: it is a
+    blocking urllib client and would block the loop that serves it)."""
+    from slackmq_core.emulator import Emulator
+
+    async with Emulator(_emulator_config(request)) as emu:
+        yield emu
