@@ -28,7 +28,7 @@ from typing import Any
 
 from slackmq_core._logging import redact
 
-__all__ = ["AuditLog", "default_audit_path"]
+__all__ = ["AuditLog", "default_audit_path", "jsonable"]
 
 
 def default_audit_path() -> Path:
@@ -37,16 +37,16 @@ def default_audit_path() -> Path:
     return Path(platformdirs.user_state_dir("slackmq")) / "audit.jsonl"
 
 
-def _plain(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """JSON-ready form of the core's values (dataclasses, enums, tuples, paths)."""
     if isinstance(value, enum.Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
-        return {str(_plain(k)): _plain(v) for k, v in value.items()}
+        return {str(jsonable(k)): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
+        return [jsonable(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)   # Secret renders as "xoxb-…(hidden)", Path as its text
@@ -68,7 +68,7 @@ class AuditLog:
         entry = {
             "time": datetime.now(UTC).isoformat(timespec="microseconds"),
             "actor": actor, "action": action, "channel": channel, "ts": ts,
-            "result": _plain(result), "detail": _plain(detail),
+            "result": jsonable(result), "detail": jsonable(detail),
             "host": socket.gethostname(), "pid": os.getpid(),
         }
         line = redact(json.dumps(entry, ensure_ascii=False, separators=(",", ":"))) + "\n"
