@@ -3,6 +3,8 @@
 The public API is re-exported here; everything else lives in private modules.
 """
 
+from slackmq_core._client import AsyncLockClient, LockClient, RetryPolicy
+from slackmq_core._dropin import slackmq
 from slackmq_core._exceptions import (
     AlreadyDone,
     AuthError,
@@ -26,6 +28,7 @@ from slackmq_core._exceptions import (
 from slackmq_core._logging import setup_logging
 from slackmq_core._model import (
     ChannelInfo,
+    ChannelPage,
     ChannelSummary,
     ForceReleasePlan,
     ForceReleaseReport,
@@ -41,18 +44,21 @@ from slackmq_core._model import (
     Primitive,
     ReapReport,
 )
+from slackmq_core._slack import make_async_client, make_client, resolve_base_url
+from slackmq_core._strategy import LockOptions, Strategy
 from slackmq_core.audit import AuditLog
 from slackmq_core.config import Profile, Secret, config_path, load_profile, parse_duration
 
 __version__ = "0.2.0"
 
 __all__ = sorted([
-    "AlreadyDone", "AuthError", "ChannelInfo", "ChannelNotFound", "ChannelSummary", "ConfigError",
-    "ForceReleasePlan", "ForceReleaseReport", "Holder", "HolderLost", "Identity", "InputError",
-    "Lease", "LeaseExpired", "LockError", "LockHeld", "LockResult", "LockState", "Mark",
-    "MarkFailure", "MessageLock", "MessageNotFound", "MissingScope", "NotOwner", "Outcome",
-    "Primitive", "RateLimited", "ReadOnlyError", "ReapReport", "SlackAPIError", "SlackMQError",
-    "TransportError", "WrongTokenType", "__version__",
+    "AlreadyDone", "AsyncLockClient", "AuthError", "ChannelInfo", "ChannelNotFound", "ChannelPage",
+    "ChannelSummary", "ConfigError", "ForceReleasePlan", "ForceReleaseReport", "Holder", "HolderLost",
+    "Identity", "InputError", "Lease", "LeaseExpired", "LockClient", "LockError", "LockHeld",
+    "LockOptions", "LockResult", "LockState", "Mark", "MarkFailure", "MessageLock", "MessageNotFound",
+    "MissingScope", "NotOwner", "Outcome", "Primitive", "RateLimited", "ReadOnlyError", "ReapReport",
+    "RetryPolicy", "SlackAPIError", "SlackMQError", "Strategy", "TransportError", "WrongTokenType",
+    "__version__", "make_async_client", "make_client", "resolve_base_url", "slackmq",
     "AuditLog", "Profile", "Secret", "config_path", "load_profile", "parse_duration",
     "setup_logging",
 ])

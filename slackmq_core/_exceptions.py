@@ -53,6 +53,9 @@ class SlackMQError(Exception):
 
     #: A one-line hint for operators ("add pins:write to the app and reinstall it").
     advice: str = ""
+    #: Set by the drivers when an earlier attempt of the same write failed in a way that may have
+    #: taken effect (a 5xx, a timeout, a lost answer): the protocol then settles it by reading state.
+    after_ambiguous: bool = False
 
 
 class ConfigError(SlackMQError):

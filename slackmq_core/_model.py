@@ -19,6 +19,7 @@ __all__ = [
     "Lease",
     "MessageLock",
     "ChannelInfo",
+    "ChannelPage",
     "ChannelSummary",
     "LockResult",
     "MarkFailure",
@@ -197,3 +198,11 @@ class Identity:
     scopes: tuple[str, ...] = ()
     bot_id: str | None = None
     strategies: dict[str, str] = field(default_factory=dict)  # strategy -> "ok" or why not
+
+
+@dataclass(frozen=True)
+class ChannelPage:
+    """One page of a channel's messages, newest first, each with its lock state."""
+
+    messages: tuple[MessageLock, ...]
+    next_cursor: str | None = None

@@ -1,0 +1,239 @@
+"""``acquire``: place the strategy's marks, verify, and undo only what is provably ours.
+
+The algorithm and its guarantees are described in ``_protocol``'s docstring.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from slackmq_core._exceptions import HolderLost, SlackAPIError, SlackMQError
+from slackmq_core._lease import CLAIM_EVENT, claim_metadata, claim_text, new_claim_id, read_notes
+from slackmq_core._model import Lease, LockResult, Mark, Outcome, Primitive
+from slackmq_core._protocol import (
+    Ctx,
+    Gen,
+    HeldLock,
+    Me,
+    call,
+    channel_ref,
+    check_ts,
+    get_me,
+    holder_of,
+    is_gone,
+    pin_item,
+    reaction_users,
+    require_user_token,
+)
+from slackmq_core._strategy import Strategy
+
+__all__ = ["acquire", "finished_state", "post_claim_note"]
+
+log = logging.getLogger("slackmq_core")
+
+_ALREADY = {Primitive.PIN: "already_pinned", Primitive.STAR: "already_starred",
+            Primitive.REACTION: "already_reacted"}
+
+
+@dataclass
+class _Attempt:
+    ch: str
+    ts: str
+    started: float
+    claim_id: str = field(default_factory=new_claim_id)
+    placed: dict[Primitive, str] = field(default_factory=dict)   # "yes" or "maybe"
+    note_ts: list[str] = field(default_factory=list)
+
+
+def finished_state(ctx: Ctx, msg: dict) -> str | None:
+    """"done" / "failed" when the message carries that reaction (failed only if not retried)."""
+    if reaction_users(msg, ctx.options.done_reaction):
+        return "done"
+    if reaction_users(msg, ctx.options.failed_reaction) and not ctx.options.retry_failed:
+        return "failed"
+    return None
+
+
+def acquire(ctx: Ctx, channel: str, ts: str) -> Gen:
+    check_ts(ts)
+    ch = yield from channel_ref(ctx, channel)
+    me = yield from get_me(ctx)
+    require_user_token(ctx, me)
+    if (ch, ts) in ctx.held:
+        return LockResult(Outcome.HELD, ch, ts, holder=me.holder, advice="already held by this client")
+    att = _Attempt(ch, ts, ctx.clock())
+    try:
+        return (yield from _acquire(ctx, att, me))
+    except SlackMQError:
+        yield from _undo(ctx, att, me, winner=None)
+        raise
+
+
+def _acquire(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
+    opts = ctx.options
+    for prim in opts.primitives:
+        if prim is Primitive.CLAIM:
+            continue
+        if not (yield from _place(ctx, att, prim, me)):
+            if prim is Primitive.PIN:
+                holder = None
+                if opts.lookup_holder:
+                    item = yield from pin_item(att.ch, att.ts)
+                    holder = yield from holder_of(ctx, (item or {}).get("created_by"))
+                return LockResult(Outcome.HELD, att.ch, att.ts, holder=holder)
+            # a star or reaction of our own user is already there: a holder sharing our user
+            yield from _undo(ctx, att, me, winner=me.user_id)
+            return LockResult(Outcome.HELD, att.ch, att.ts, holder=me.holder,
+                              advice="held by another worker that shares this token's user")
+    if opts.strategy is Strategy.CLAIM:
+        lost = yield from _verify_claim(ctx, att, me)
+    else:
+        lost = yield from _verify_reactions(ctx, att, me)
+        if lost is None and opts.uses_claim_note:
+            yield from post_claim_note(ctx, att.ch, att.ts, att.claim_id, att.note_ts)
+    if lost is not None:
+        return lost
+    marks = [Mark(p, me.holder, att.started if p is Primitive.PIN else None,
+                  opts.reaction if p is Primitive.REACTION else "")
+             for p in opts.primitives if p in att.placed]
+    lease = None
+    if att.note_ts:
+        expires = ctx.clock() + opts.lease_seconds
+        marks.append(Mark(Primitive.CLAIM, me.holder, att.started, att.note_ts[0]))
+        lease = Lease(ctx.worker_id, ctx.host, ctx.pid, expires, att.note_ts[0], me.holder)
+    ctx.held[(att.ch, att.ts)] = HeldLock(att.ch, att.ts, marks, att.claim_id, list(att.note_ts), lease)
+    return LockResult(Outcome.ACQUIRED, att.ch, att.ts, holder=me.holder, marks=tuple(marks))
+
+
+def _place(ctx: Ctx, att: _Attempt, prim: Primitive, me: Me) -> Gen:
+    """Place one mark: True if placed (or settled as ours), False if someone holds it."""
+    args = {"channel": att.ch, "timestamp": att.ts}
+    method = {Primitive.PIN: "pins.add", Primitive.STAR: "stars.add",
+              Primitive.REACTION: "reactions.add"}[prim]
+    if prim is Primitive.REACTION:
+        args["name"] = ctx.options.reaction
+    try:
+        yield call(method, args)
+        att.placed[prim] = "yes"
+        return True
+    except SlackAPIError as exc:
+        if exc.error != _ALREADY[prim]:
+            if getattr(exc, "after_ambiguous", False):
+                att.placed[prim] = "maybe"   # an attempt may have landed: undo checks
+            raise
+        if not getattr(exc, "after_ambiguous", False):
+            return False
+    except SlackMQError as exc:
+        if getattr(exc, "after_ambiguous", False):
+            att.placed[prim] = "maybe"
+        raise
+    # "already" after our own attempt whose answer was lost: settle by reading state
+    if prim is Primitive.PIN:
+        item = yield from pin_item(att.ch, att.ts)
+        if not item or item.get("created_by") != me.user_id:
+            return False
+    # stars and reactions are per user: ours, or a sibling's that shares our user. A sibling can
+    # hold them only if it also got past the pin, which we hold: so they are ours.
+    att.placed[prim] = "maybe"
+    return True
+
+
+def _verify_reactions(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
+    opts = ctx.options
+    r = yield call("reactions.get", {"channel": att.ch, "timestamp": att.ts, "full": True})
+    msg = r.get("message") or {}
+    state = finished_state(ctx, msg)
+    if state:
+        yield from _undo(ctx, att, me, winner=None)
+        return _finished_result(ctx, att, state)
+    if Primitive.REACTION not in opts.primitives:
+        return None
+    users = reaction_users(msg, opts.reaction)
+    if me.user_id not in users:
+        raise HolderLost(f"our :{opts.reaction}: reaction on {att.ts} vanished while acquiring")
+    if len(set(users)) == 1:
+        return None
+    item = yield from pin_item(att.ch, att.ts)
+    created_by = (item or {}).get("created_by")
+    winner = created_by if created_by in users else users[0]
+    if winner == me.user_id:
+        return None
+    yield from _undo(ctx, att, me, winner=winner)
+    return LockResult(Outcome.HELD, att.ch, att.ts, holder=(yield from holder_of(ctx, winner)))
+
+
+def _verify_claim(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
+    yield from post_claim_note(ctx, att.ch, att.ts, att.claim_id, att.note_ts)
+    parent, notes = yield from read_notes(call, att.ch, att.ts)
+    for n in notes:
+        if n.claim_id == att.claim_id and n.ts not in att.note_ts:
+            att.note_ts.append(n.ts)   # a duplicate post from a retried ambiguous chat.postMessage
+    state = finished_state(ctx, parent)
+    if state:
+        yield from _undo(ctx, att, me, winner=None)
+        return _finished_result(ctx, att, state)
+    now = ctx.clock()
+    live = [n for n in notes if n.kind == CLAIM_EVENT and (n.claim_id == att.claim_id or n.expires_at > now)]
+    if not any(n.claim_id == att.claim_id for n in live):
+        raise HolderLost(f"our claim note on {att.ts} is not in the thread")
+    winner = live[0]
+    if winner.claim_id == att.claim_id:
+        return None
+    yield from _undo(ctx, att, me, winner=winner.user)
+    holder = yield from holder_of(ctx, winner.user)
+    return LockResult(Outcome.HELD, att.ch, att.ts, holder=holder,
+                      advice=f"claimed by worker {winner.worker_id}")
+
+
+def post_claim_note(ctx: Ctx, ch: str, ts: str, claim_id: str, note_ts: list[str]) -> Gen:
+    expires = ctx.clock() + ctx.options.lease_seconds
+    meta = claim_metadata(worker_id=ctx.worker_id, host=ctx.host, pid=ctx.pid, expires_at=expires,
+                          claim_id=claim_id)
+    r = yield call("chat.postMessage", {"channel": ch, "thread_ts": ts, "metadata": meta,
+                                        "text": claim_text(ctx.worker_id, expires)})
+    if r.get("ts"):
+        note_ts.append(str(r["ts"]))
+    return expires
+
+
+def _finished_result(ctx: Ctx, att: _Attempt, state: str) -> LockResult:
+    if state == "done":
+        return LockResult(Outcome.DONE, att.ch, att.ts)
+    return LockResult(Outcome.DONE, att.ch, att.ts,
+                      advice=f"marked failed (:{ctx.options.failed_reaction}:): force-release it or set "
+                             "retry_failed to take it again")
+
+
+def _undo(ctx: Ctx, att: _Attempt, me: Me, *, winner: str | None) -> Gen:
+    """Remove the marks this attempt placed that are provably its own; never raises."""
+    ch, ts = att.ch, att.ts
+    steps: list[tuple[str, dict]] = [("chat.delete", {"channel": ch, "ts": n}) for n in att.note_ts]
+    same_user_winner = winner is not None and winner == me.user_id
+    if Primitive.REACTION in att.placed and not same_user_winner:
+        steps.append(("reactions.remove", {"channel": ch, "timestamp": ts, "name": ctx.options.reaction}))
+    if Primitive.STAR in att.placed and not same_user_winner:
+        steps.append(("stars.remove", {"channel": ch, "timestamp": ts}))
+    for method, args in steps:
+        yield from _quiet(method, args)
+    att.note_ts.clear()
+    if Primitive.PIN not in att.placed or same_user_winner:
+        return
+    try:
+        if winner is not None or att.placed[Primitive.PIN] == "maybe":
+            item = yield from pin_item(ch, ts)
+            if not item or item.get("created_by") != me.user_id:
+                return   # not provably ours: a racing holder's pin stays
+    except SlackMQError as exc:
+        log.warning("could not check the pin on %s %s before undoing it: %s", ch, ts, exc)
+        return
+    yield from _quiet("pins.remove", {"channel": ch, "timestamp": ts})
+
+
+def _quiet(method: str, args: dict) -> Gen:
+    try:
+        yield call(method, args)
+    except SlackMQError as exc:
+        if not is_gone(exc):
+            log.warning("cleanup %s on %s %s failed: %s", method, args.get("channel"),
+                        args.get("timestamp") or args.get("ts"), exc)
