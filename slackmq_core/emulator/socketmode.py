@@ -160,6 +160,7 @@ class SocketModeHub:
         return {
             **self.counters,
             "in_flight": self.in_flight(),
+            "in_flight_by_app": {app: self.in_flight(app) for app in sorted({e.app_id for e in self._events})},
             "connections": {app: len(c) for app, c in self._conns.items() if c},
         }
 
