@@ -6,9 +6,8 @@ bucket per (caller, channel) holding ``POST_BURST`` posts, refilled at 1 per sec
 (``tier1_history``) puts conversations.history / replies at Tier 1.
 
 ``time_scale`` X makes Slack time run X times faster than the clock: windows last 60/X s and
-``Retry-After`` is in real seconds. Retry-After is an integer (slack_sdk does ``int()`` on it): at
-X == 1 it is rounded up and at least 1; when scaled, it is rounded to nearest and may be 0, so tests
-can run minutes of Slack time in seconds.
+``Retry-After`` is in real seconds, an integer (slack_sdk does ``int()`` on it) rounded up and at
+least 1, so a client that waits it out always lands in a fresh window.
 """
 
 from __future__ import annotations
@@ -86,7 +85,4 @@ class RateLimiter:
         bucket[0], bucket[1] = tokens - 1.0, now
 
     def _retry_after(self, slack_seconds: float) -> int:
-        real = slack_seconds / self.time_scale
-        if self.time_scale == 1.0:
-            return max(1, math.ceil(real))
-        return max(0, round(real))
+        return max(1, math.ceil(slack_seconds / self.time_scale))

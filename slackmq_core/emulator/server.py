@@ -63,6 +63,7 @@ class EmulatorConfig:
     socket_drop_rate: float = 0.0
     ack_timeout: float = 3.0
     clock: Callable[[], float] | None = field(default=None, repr=False)  # epoch seconds
+    monotonic: Callable[[], float] | None = field(default=None, repr=False)  # rate-limit windows
 
     def fault_settings(self) -> FaultSettings:
         return FaultSettings(self.latency_ms, self.error_rate, self.ambiguous_rate,
@@ -85,7 +86,8 @@ class Emulator:
         self.backend = SlackBackend(ws, clock=config.clock or time.time, rng=self.rng,
                                     race=self.faults.race)
         self.limiter = RateLimiter(time_scale=config.time_scale, enabled=config.rate_limits,
-                                   tier1_history=config.tier1_history)
+                                   tier1_history=config.tier1_history,
+                                   clock=config.monotonic or time.monotonic)
         self.hub: Any = None
         self.ws_base = ""
         self.base_url = ""
