@@ -1,25 +1,12 @@
 """Socket Mode: tickets, the ``/link/`` WebSocket, envelopes, acks and redelivery.
 
-:class:`SocketModeHub` is what ``apps.connections.open`` and ``GET /link/`` are wired to. It follows
-Slack's Socket Mode protocol as slack_sdk and Bolt see it (docs/ARCHITECTURE.md, "Socket Mode"):
-
-* ``open_connection_url`` hands out a single-use ticket, valid for :attr:`SocketModeHub.TICKET_TTL`
-  real seconds (a handshake is network time, so it is not time-scaled). A used, unknown or expired
-  ticket gets HTTP 401 on the upgrade; slack_sdk then asks ``apps.connections.open`` again.
-* A new connection gets ``hello``. At most :attr:`~SocketModeHub.MAX_CONNECTIONS` (10) are open per
-  app; the 11th is upgraded, sent ``{"type":"disconnect","reason":"too_many_websockets"}`` (the reason
-  slack_sdk's own mock server uses) and closed, without a ``hello``.
-* Pings are answered by aiohttp's autoping: the pong echoes the ping's payload, as slack_sdk expects.
-* :meth:`~SocketModeHub.on_event` wraps each inner event into one ``events_api`` envelope per
-  subscribed app whose bot user is in the channel, and sends it on ONE of that app's connections,
-  picked round-robin (connections told to refresh are used only when no other is open).
-* An envelope not acked (``{"envelope_id": ...}``) within ``ack_timeout`` is redelivered with the same
-  ``event_id``, a new ``envelope_id``, ``retry_attempt`` 1, 2, 3 and ``retry_reason`` ``"timeout"``,
-  on Slack's Events API schedule: at once, then 1 minute, then 5 minutes after the previous attempt
-  failed. An attempt made while the app has no open connection fails at once and waits for the next
-  slot, so an app that reconnects within the schedule still gets the event; after the third retry
-  fails the event is dropped, as Slack drops it. An ack of any envelope of the event settles it.
-* All waits are Slack seconds divided by ``time_scale`` (``time_scale=60``: a Slack minute per second).
+:class:`SocketModeHub` serves ``apps.connections.open`` (``open_connection_url``) and ``GET /link/``
+(``handle_websocket``) the way slack_sdk and Bolt see Slack: ``hello`` on connect, at most 10 sockets
+per app (the 11th gets ``disconnect`` / ``too_many_websockets``), pongs echoing ping payloads, one
+``events_api`` envelope per subscribed app sent on ONE of its sockets (round-robin), redelivered with
+the same ``event_id`` and ``retry_attempt`` 1-3 / ``retry_reason:"timeout"`` at once, +1 min and +5 min
+(Slack seconds / ``time_scale``) until acked, then dropped. The full behaviour table, with the reasons,
+is in docs/ARCHITECTURE.md, "Socket Mode".
 
 This module imports nothing from the rest of ``slackmq_core``.
 """
@@ -280,15 +267,8 @@ class SocketModeHub:
                 "type": "event_callback",
                 "event_id": event_id,
                 "event_time": event_time,
-                "authorizations": [
-                    {
-                        "enterprise_id": None,
-                        "team_id": team_id,
-                        "user_id": app.bot_user,
-                        "is_bot": True,
-                        "is_enterprise_install": False,
-                    }
-                ],
+                "authorizations": [{"enterprise_id": None, "team_id": team_id, "user_id": app.bot_user,
+                                    "is_bot": True, "is_enterprise_install": False}],
                 "is_ext_shared_channel": False,
                 "event_context": "4-" + _b64(context),
             }
@@ -319,16 +299,9 @@ class SocketModeHub:
             self.counters["connections_dropped"] += 1
             conn.abort()  # the socket dies while serving: this envelope is lost on the wire
         else:
-            conn.send(
-                {
-                    "envelope_id": envelope_id,
-                    "payload": event.body,
-                    "type": "events_api",
-                    "accepts_response_payload": False,
-                    "retry_attempt": event.attempt,
-                    "retry_reason": "timeout" if event.attempt else "",
-                }
-            )
+            conn.send({"envelope_id": envelope_id, "payload": event.body, "type": "events_api",
+                       "accepts_response_payload": False, "retry_attempt": event.attempt,
+                       "retry_reason": "timeout" if event.attempt else ""})
             self.counters["envelopes_sent"] += 1
         event.timer = self._later(self.ack_timeout, self._failed, event)
 

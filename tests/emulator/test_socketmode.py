@@ -18,7 +18,6 @@ from test_socketmode_harness import (  # noqa: F401  (fixtures)
     APP_TOKENS,
     BRAVO,
     CONSOLE,
-    DANA,
     JOBS,
     Sockets,
     async_wait_until,
