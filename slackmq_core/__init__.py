@@ -48,6 +48,8 @@ from slackmq_core._slack import make_async_client, make_client, resolve_base_url
 from slackmq_core._strategy import LockOptions, Strategy
 from slackmq_core.audit import AuditLog
 from slackmq_core.config import Profile, Secret, config_path, load_profile, parse_duration
+from slackmq_core.watch import ChannelEvent, Watcher, WatchStatus
+from slackmq_core.worker import Job, Worker, WorkerStats
 
 __version__ = "0.2.0"
 
@@ -61,4 +63,5 @@ __all__ = sorted([
     "__version__", "make_async_client", "make_client", "resolve_base_url", "slackmq",
     "AuditLog", "Profile", "Secret", "config_path", "load_profile", "parse_duration",
     "setup_logging",
+    "ChannelEvent", "Job", "WatchStatus", "Watcher", "Worker", "WorkerStats",
 ])

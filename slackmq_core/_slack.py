@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import logging
 import os
 import re
 import socket
@@ -43,6 +44,7 @@ __all__ = [
     "is_transient",
     "make_async_client",
     "make_client",
+    "make_socket_mode_client",
     "redact",
     "resolve_base_url",
     "scopes_of",
@@ -115,6 +117,18 @@ def make_async_client(token: str, *, base_url: str | None = None, timeout: float
     """An ``AsyncWebClient`` on ``resolve_base_url(base_url)``; retries are the driver's job."""
     return AsyncWebClient(token=_check_token(token), base_url=resolve_base_url(base_url),
                           timeout=int(max(1, timeout)), retry_handlers=[])
+
+
+def make_socket_mode_client(app_token: str, *, web_client: AsyncWebClient, ping_interval: float = 5.0) -> Any:
+    """slack_sdk's aiohttp ``SocketModeClient`` for an ``xapp-`` token (needs a running event loop).
+
+    ``web_client`` is the client ``apps.connections.open`` goes through, so it decides the API URL
+    (build it with ``make_async_client``). Added for the Watcher (watch.py).
+    """
+    from slack_sdk.socket_mode.aiohttp import SocketModeClient  # noqa: PLC0415 - only when used
+
+    return SocketModeClient(_check_token(app_token), web_client=web_client, ping_interval=ping_interval,
+                            logger=logging.getLogger("slackmq.socket"))
 
 
 def token_type_of(token: str | None) -> str:

@@ -1,0 +1,499 @@
+"""The worker runtime: take jobs from a channel, one holder per message, and run a handler on each.
+
+::
+
+    def handle(job: Job) -> None:           # or ``async def``; raise to mark the message failed
+        print(job.text)
+
+    Worker("xoxb-…", "jobs", handle, LockOptions(), app_token="xapp-…").serve()   # until SIGTERM
+
+What it does, in order:
+
+1. ``auth.test`` (who am I) and the channel's id, then a :class:`~slackmq_core.watch.Watcher` on it
+   (Socket Mode with ``app_token``, tier-paced polling without).
+2. On the watcher's ``resync`` (at start, and after every gap) it scans the channel's recent history
+   (``scan_limit`` messages) through the lock client, so a message posted while it was away is not
+   lost: delivery is at least once.
+3. Every new top-level message that passes ``filter`` (a regex on the text, or a callable on the message
+   dict) is queued. Before spending an API call on it the worker checks what it has already seen:
+   another holder's pin or lock reaction, a done or failed mark. Such a message costs nothing; it is
+   queued again if that holder's pin or reaction goes away without a done mark.
+4. ``acquire``; on success the handler runs (a sync handler in its own daemon thread, an async one as a
+   task) while a heartbeat extends the claim-note lease every ``heartbeat_interval`` seconds (when the
+   options use a claim note). Then ``complete``, or ``fail`` with the exception as the reason.
+5. ``stop()`` (or SIGTERM / SIGINT under ``serve()``) stops taking jobs, gives running handlers
+   ``drain_timeout`` seconds, then cancels them and *releases* their locks, so another worker can take
+   them. A sync handler's thread cannot be killed: it is abandoned (a daemon thread) and its result
+   ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import inspect
+import logging
+import re
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from slackmq_core import _slack
+from slackmq_core._client import AsyncLockClient
+from slackmq_core._exceptions import HolderLost, InputError, SlackMQError
+from slackmq_core._model import LockState, Outcome
+from slackmq_core._strategy import LockOptions
+from slackmq_core.watch import ChannelEvent, Watcher
+
+if TYPE_CHECKING:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+__all__ = ["Job", "Worker", "WorkerStats"]
+
+log = logging.getLogger("slackmq.worker")
+
+_JOB_SUBTYPES = frozenset({None, "thread_broadcast", "bot_message", "file_share", "me_message"})
+_MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a handler gets: the message it holds the lock on."""
+
+    channel: str
+    ts: str
+    text: str
+    user: str | None
+    message: dict
+    worker_id: str
+
+
+@dataclass
+class WorkerStats:
+    queued: int = 0        # messages that passed the filter and were queued
+    acquired: int = 0
+    completed: int = 0
+    failed: int = 0        # handler raised: marked failed
+    released: int = 0      # unfinished at stop: lock released for another worker
+    skipped: int = 0       # already held by someone else or finished: no API call spent
+    lost: int = 0          # acquire said held or done
+    errors: int = 0        # Slack or transport errors (logged)
+    heartbeats: int = 0
+    lost_leases: int = 0   # a heartbeat found the lock gone: the result was not reported
+    scans: int = 0
+
+
+class Worker:
+    """See the module docstring. ``client`` is an AsyncWebClient or a bot/user token."""
+
+    def __init__(self, client: AsyncWebClient | str, channel: str, handler: Callable[[Job], Any],
+                 options: LockOptions | None = None, *, app_token: str | None = None,
+                 worker_id: str | None = None, filter: str | re.Pattern | Callable[[dict], bool] | None = None,
+                 heartbeat_interval: float | None = None, concurrency: int = 1,
+                 base_url: str | None = None, drain_timeout: float = 10.0, max_jobs: int | None = None,
+                 scan_limit: int = 200, ignore_self: bool = True,
+                 watcher_options: dict[str, Any] | None = None) -> None:
+        if not callable(handler):
+            raise InputError(f"handler {handler!r} is not callable: pass a function taking a Job")
+        if not isinstance(concurrency, int) or not 1 <= concurrency <= 64:
+            raise InputError(f"concurrency {concurrency!r} must be an integer from 1 to 64")
+        if heartbeat_interval is not None and heartbeat_interval <= 0:
+            raise InputError(f"heartbeat_interval {heartbeat_interval!r} must be a positive number of seconds")
+        self.options = options or LockOptions()
+        self.client = client if not isinstance(client, str) else _slack.make_async_client(client, base_url=base_url)
+        self.channel_ref = channel
+        self.channel = ""
+        self.handler = handler
+        self.is_async = inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+            getattr(handler, "__call__", None))
+        self.app_token = app_token
+        self.base_url = base_url
+        self.worker_id = worker_id
+        self.filter = _make_filter(filter)
+        self.heartbeat_interval = heartbeat_interval or self.options.lease_seconds / 3
+        self.concurrency = concurrency
+        self.drain_timeout = drain_timeout
+        self.max_jobs = max_jobs
+        self.scan_limit = scan_limit
+        self.ignore_self = ignore_self
+        self.watcher_options = dict(watcher_options or {})
+        self.stats = WorkerStats()
+        self.watcher: Watcher | None = None
+        self.lock: Any = None
+        self.me = ""
+        self._msgs: collections.OrderedDict[str, dict] = collections.OrderedDict()
+        self._others: dict[str, set[tuple[str, str | None]]] = {}
+        self._finished: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._mine: set[str] = set()
+        self._queued: set[str] = set()
+        self._attempts: collections.Counter[str] = collections.Counter()
+        self._queue: asyncio.Queue[str] | None = None
+        self._handlers: dict[str, asyncio.Future] = {}
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._scan_task: asyncio.Task | None = None
+        self._busy: set[asyncio.Task | None] = set()
+        self._rescan = False
+
+    def __repr__(self) -> str:
+        return f"Worker(channel={self.channel_ref!r}, worker_id={self.worker_id!r}, stats={self.stats!r})"
+
+    # -- running ----------------------------------------------------------------------------------
+    def serve(self) -> WorkerStats:
+        """Run until SIGTERM / SIGINT (or ``max_jobs``); the blocking entry point for scripts."""
+        return asyncio.run(self.run(handle_signals=True))
+
+    def stop(self) -> None:
+        """Stop taking jobs and shut down (see the module docstring). Safe from any thread or a signal."""
+        loop, event = self._loop, self._stop
+        if loop is None or event is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            event.set()
+            return
+        with contextlib.suppress(RuntimeError):   # the loop closed meanwhile: nothing to stop
+            loop.call_soon_threadsafe(event.set)
+
+    async def run(self, *, handle_signals: bool = False) -> WorkerStats:
+        """Work until ``stop()``; returns the stats. Errors that make work impossible are raised."""
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._queue = asyncio.Queue()
+        self.lock = AsyncLockClient(self.client, self.options, worker_id=self.worker_id)
+        self.worker_id = self.worker_id or getattr(self.lock, "worker_id", None) or "worker"
+        self.me = (await self.lock.whoami()).user_id
+        self.channel = (await self.lock.resolve_channel(self.channel_ref)).id
+        opts = {"base_url": self.base_url, **self.watcher_options}
+        self.watcher = Watcher(self.client, [self.channel], app_token=self.app_token, **opts)
+        if handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    self._loop.add_signal_handler(sig, self.stop)
+        runners = [asyncio.create_task(self._runner(), name=f"slackmq-worker-{i}")
+                   for i in range(self.concurrency)]
+        pump = asyncio.create_task(self._pump(), name="slackmq-worker-events")
+        stopper = asyncio.create_task(self._stop.wait())
+        try:
+            done, _ = await asyncio.wait({pump, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if pump in done and not stopper.done():
+                pump.result()   # the watcher failed for good: raise its error
+        finally:
+            if handle_signals:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                        self._loop.remove_signal_handler(sig)
+            await self._shutdown(runners, pump, stopper)
+        return self.stats
+
+    async def _shutdown(self, runners: list[asyncio.Task], pump: asyncio.Task, stopper: asyncio.Task) -> None:
+        self._stop.set()
+        stopper.cancel()
+        for task in (pump, self._scan_task):
+            if task is not None:
+                task.cancel()
+        busy = [r for r in runners if r in self._busy]
+        for r in runners:
+            if r not in busy:
+                r.cancel()
+        if busy:
+            _, pending = await asyncio.wait(busy, timeout=self.drain_timeout)
+            for fut in list(self._handlers.values()):
+                fut.cancel()     # the runner sees it cancelled and releases the lock
+            if pending:
+                await asyncio.wait(pending, timeout=max(30.0, self.drain_timeout))
+        await asyncio.gather(*runners, pump, return_exceptions=True)
+        if self.watcher is not None:
+            await self.watcher.close()
+
+    # -- events and knowledge -----------------------------------------------------------------------
+    async def _pump(self) -> None:
+        assert self.watcher is not None
+        async for event in self.watcher:
+            self.on_event(event)
+
+    def on_event(self, ev: ChannelEvent) -> None:
+        """Fold one watcher event into what this worker knows (public for tests and custom loops)."""
+        if ev.channel != self.channel:
+            return
+        if ev.kind == "resync":
+            self._schedule_scan()
+            return
+        ts = ev.ts
+        if not ts:
+            return
+        opts = self.options
+        if ev.kind == "message" and ev.message is not None and ev.is_top_level:
+            self._consider(ev.message)
+        elif ev.kind == "message_deleted":
+            self._msgs.pop(ts, None)
+            self._finish(ts)
+        elif ev.kind == "pin_added" and ts not in self._mine:
+            self._others.setdefault(ts, set()).add(("pin", ev.user))
+        elif ev.kind == "reaction_added":
+            if ev.reaction == opts.done_reaction or (ev.reaction == opts.failed_reaction and not opts.retry_failed):
+                self._finish(ts)
+            elif ev.reaction == opts.reaction and ts not in self._mine:
+                self._others.setdefault(ts, set()).add(("reaction", ev.user))
+        elif ev.kind == "pin_removed":
+            self._forget(ts, lambda mark: mark[0] == "pin")
+        elif ev.kind == "reaction_removed" and ev.reaction == opts.reaction:
+            self._forget(ts, lambda mark: mark == ("reaction", ev.user))
+
+    def _consider(self, msg: dict) -> None:
+        ts = msg.get("ts")
+        if not ts or ts in self._msgs or msg.get("subtype") not in _JOB_SUBTYPES:
+            return
+        if self.ignore_self and msg.get("user") == self.me:
+            return
+        if not self.filter(msg):
+            return
+        self._msgs[ts] = msg
+        while len(self._msgs) > 5000:
+            self._msgs.popitem(last=False)
+        self._absorb_marks(msg)
+        self._enqueue(ts)
+
+    def _absorb_marks(self, msg: dict) -> None:
+        ts, opts = msg["ts"], self.options
+        if ts in self._mine:
+            return
+        if self.channel in (msg.get("pinned_to") or ()):
+            self._others.setdefault(ts, set()).add(("pin", None))
+        for r in msg.get("reactions") or ():
+            if r.get("name") == opts.done_reaction or (r.get("name") == opts.failed_reaction
+                                                      and not opts.retry_failed):
+                self._finish(ts)
+            elif r.get("name") == opts.reaction:
+                for user in r.get("users") or ():
+                    self._others.setdefault(ts, set()).add(("reaction", user))
+
+    def _forget(self, ts: str, which: Callable[[tuple], bool]) -> None:
+        marks = self._others.get(ts)
+        if not marks:
+            return
+        marks.difference_update({m for m in marks if which(m)})
+        if not marks:
+            del self._others[ts]
+            self._enqueue(ts)     # the holder let go without a done mark: it is a job again
+
+    def _finish(self, ts: str) -> None:
+        self._finished[ts] = None
+        self._others.pop(ts, None)
+        while len(self._finished) > 20_000:
+            self._finished.popitem(last=False)
+
+    def _enqueue(self, ts: str) -> None:
+        if (self._queue is None or ts in self._queued or ts in self._mine or ts in self._finished
+                or ts not in self._msgs or self._stop is None or self._stop.is_set()):
+            return
+        self._queued.add(ts)
+        self.stats.queued += 1
+        self._queue.put_nowait(ts)
+
+    def contended(self, ts: str) -> bool:
+        """True when this worker already knows another holder or a finish mark on ``ts``."""
+        return ts in self._finished or bool(self._others.get(ts))
+
+    # -- scanning -------------------------------------------------------------------------------------
+    def _schedule_scan(self) -> None:
+        if self._scan_task is not None and not self._scan_task.done():
+            self._rescan = True
+            return
+        self._scan_task = asyncio.create_task(self._scan(), name="slackmq-worker-scan")
+
+    async def _scan(self) -> None:
+        for attempt in range(_MAX_ATTEMPTS):
+            self._rescan = False
+            try:
+                await self._scan_once()
+            except SlackMQError as exc:
+                self.stats.errors += 1
+                log.warning("worker %s: scanning %s failed (%s); attempt %d of %d", self.worker_id,
+                            self.channel, exc, attempt + 1, _MAX_ATTEMPTS)
+                await asyncio.sleep(min(30.0, 2.0 ** attempt))
+                continue
+            if not self._rescan:
+                return
+
+    async def _scan_once(self) -> None:
+        self.stats.scans += 1
+        cursor, seen = None, 0
+        while seen < self.scan_limit:
+            page = await self.lock.history(self.channel, limit=min(100, self.scan_limit - seen), cursor=cursor)
+            for ml in page.messages:
+                seen += 1
+                ts = ml.ts
+                if ml.state in (LockState.DONE, LockState.FAILED) and not (
+                        ml.state is LockState.FAILED and self.options.retry_failed):
+                    self._finish(ts)
+                elif ml.state in (LockState.LOCKED, LockState.STALE):
+                    if ts not in self._mine:
+                        self._others[ts] = {("scan", h.user_id) for h in ml.holders} or {("scan", None)}
+                else:
+                    self._others.pop(ts, None)
+                    self._consider({"ts": ts, "text": ml.text, "thread_ts": ml.thread_ts,
+                                    "user": ml.author.user_id if ml.author else None})
+                    self._enqueue(ts)
+            cursor = page.next_cursor
+            if not cursor or not page.messages:
+                break
+
+    # -- jobs -------------------------------------------------------------------------------------------
+    async def _runner(self) -> None:
+        assert self._queue is not None and self._stop is not None
+        task = asyncio.current_task()
+        while not self._stop.is_set():
+            ts = await self._queue.get()
+            self._queued.discard(ts)
+            if self._stop.is_set():
+                return
+            if self.contended(ts):
+                self.stats.skipped += 1
+                continue
+            self._busy.add(task)
+            try:
+                await self._process(ts)
+            finally:
+                self._busy.discard(task)
+            if self.max_jobs is not None and self.stats.acquired >= self.max_jobs:
+                self.stop()
+
+    async def _process(self, ts: str) -> None:
+        assert self._stop is not None
+        self._mine.add(ts)
+        try:
+            result = await self._lock_call("acquire", ts)
+            if result is None or result.outcome is Outcome.ERROR:
+                self._retry_later(ts, result.error if result else "error")
+                return
+            if result.outcome is Outcome.DONE:
+                self.stats.lost += 1
+                self._finish(ts)
+                return
+            if result.outcome is not Outcome.ACQUIRED:
+                self.stats.lost += 1
+                holder = result.holder.user_id if result.holder else None
+                self._others.setdefault(ts, set()).add(("held", holder))
+                return
+            self.stats.acquired += 1
+            if self._stop.is_set():    # stopped while acquiring: hand it straight back
+                if await self._lock_call("release", ts) is not None:
+                    self.stats.released += 1
+                return
+            await self._run_job(ts)
+        finally:
+            self._mine.discard(ts)
+
+    async def _run_job(self, ts: str) -> None:
+        msg = self._msgs.get(ts, {"ts": ts})
+        job = Job(self.channel, ts, msg.get("text") or "", msg.get("user"), msg, str(self.worker_id))
+        fut = self._start_handler(job)
+        self._handlers[ts] = fut
+        lost = asyncio.Event()
+        beat = asyncio.create_task(self._heartbeat(ts, lost)) if self.options.uses_claim_note else None
+        try:
+            await asyncio.wait({fut})
+        finally:
+            self._handlers.pop(ts, None)
+            if beat is not None:
+                beat.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await beat
+        if lost.is_set():
+            self.stats.lost_leases += 1
+            log.warning("worker %s: lost the lock on %s while the handler ran: result not reported",
+                        self.worker_id, ts)
+            return
+        if fut.cancelled():
+            if await self._lock_call("release", ts) is not None:
+                self.stats.released += 1
+            return
+        exc = fut.exception()
+        if exc is None:
+            if await self._lock_call("complete", ts) is not None:
+                self.stats.completed += 1
+                self._finish(ts)
+            return
+        reason = f"{type(exc).__name__}: {exc}"[:300]
+        log.info("worker %s: handler failed on %s: %s", self.worker_id, ts, reason)
+        if await self._lock_call("fail", ts, reason=reason) is not None:
+            self.stats.failed += 1
+            self._finish(ts)
+
+    def _start_handler(self, job: Job) -> asyncio.Future:
+        if self.is_async:
+            return asyncio.ensure_future(self.handler(job))
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future = loop.create_future()
+
+        def settle(result: Any, error: BaseException | None) -> None:
+            if not fut.done():
+                fut.set_exception(error) if error is not None else fut.set_result(result)
+
+        def target() -> None:
+            try:
+                out, err = self.handler(job), None
+            except BaseException as exc:  # reported to the loop as the handler's failure
+                out, err = None, exc
+            with contextlib.suppress(RuntimeError):   # the loop may be gone after a stop
+                loop.call_soon_threadsafe(settle, out, err)
+
+        threading.Thread(target=target, name=f"slackmq-job-{job.ts}", daemon=True).start()
+        return fut
+
+    async def _heartbeat(self, ts: str, lost: asyncio.Event) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            try:
+                await self.lock.heartbeat(self.channel, ts)
+                self.stats.heartbeats += 1
+            except HolderLost:
+                lost.set()
+                return
+            except SlackMQError as exc:   # keep trying: the lease outlives a few missed beats
+                self.stats.errors += 1
+                log.warning("worker %s: heartbeat on %s failed: %s", self.worker_id, ts, exc)
+
+    async def _lock_call(self, op: str, ts: str, **kwargs: Any) -> Any:
+        try:
+            result = await getattr(self.lock, op)(self.channel, ts, **kwargs)
+        except SlackMQError as exc:
+            self.stats.errors += 1
+            log.warning("worker %s: %s %s failed: %s", self.worker_id, op, ts, exc)
+            return None
+        if getattr(result, "outcome", None) is Outcome.ERROR:
+            self.stats.errors += 1
+            log.warning("worker %s: %s %s: %s", self.worker_id, op, ts, result.error)
+            return None if op != "acquire" else result
+        return result
+
+    def _retry_later(self, ts: str, why: str) -> None:
+        self._attempts[ts] += 1
+        if self._attempts[ts] >= _MAX_ATTEMPTS or self._loop is None:
+            log.warning("worker %s: giving up on %s after %d attempts (%s); the next scan retries it",
+                        self.worker_id, ts, self._attempts[ts], why)
+            return
+        self._loop.call_later(2.0 ** self._attempts[ts], self._enqueue, ts)
+
+
+def _make_filter(spec: str | re.Pattern | Callable[[dict], bool] | None) -> Callable[[dict], bool]:
+    if spec is None:
+        return lambda msg: True
+    if isinstance(spec, str):
+        try:
+            spec = re.compile(spec)
+        except re.error as exc:
+            raise InputError(f"filter {spec!r} is not a valid regular expression: {exc}") from None
+    if isinstance(spec, re.Pattern):
+        pattern = spec
+        return lambda msg: bool(pattern.search(msg.get("text") or ""))
+    if callable(spec):
+        return spec
+    raise InputError(f"filter {spec!r} must be a regex string, a compiled pattern or a callable")
