@@ -22,7 +22,8 @@ import pytest
 
 from slackmq_core.emulator.workspace import Workspace, default_workspace
 
-SPECS = Path("/work/shared/slack-api-specs")
+# ../shared beside the checkout, as in CI (a fresh clone with a copy of shared/ next to it).
+SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "slack-api-specs"
 JOBS = "C0JOBS0001"
 PRIVATE = "G0PRIVATE1"
 ALPHA, BRAVO, CONSOLE = "A0ALPHA001", "A0BRAVO001", "A0CONSOL01"
