@@ -190,11 +190,29 @@ def post_claim_note(ctx: Ctx, ch: str, ts: str, claim_id: str, note_ts: list[str
     expires = ctx.clock() + ctx.options.lease_seconds
     meta = claim_metadata(worker_id=ctx.worker_id, host=ctx.host, pid=ctx.pid, expires_at=expires,
                           claim_id=claim_id)
-    r = yield call("chat.postMessage", {"channel": ch, "thread_ts": ts, "metadata": meta,
-                                        "text": claim_text(ctx.worker_id, expires)})
+    try:
+        r = yield call("chat.postMessage", {"channel": ch, "thread_ts": ts, "metadata": meta,
+                                            "text": claim_text(ctx.worker_id, expires)})
+    except SlackMQError as exc:
+        if exc.after_ambiguous:   # a post may have landed: find it so that undo deletes it
+            yield from _collect_notes(ch, ts, claim_id, note_ts)
+        raise
     if r.get("ts"):
         note_ts.append(str(r["ts"]))
+    if r.after_ambiguous:         # an earlier attempt may have posted a duplicate
+        yield from _collect_notes(ch, ts, claim_id, note_ts)
     return expires
+
+
+def _collect_notes(ch: str, ts: str, claim_id: str, note_ts: list[str]) -> Gen:
+    try:
+        _, notes = yield from read_notes(call, ch, ts)
+    except SlackMQError as exc:
+        log.warning("could not look for duplicate claim notes on %s %s: %s", ch, ts, exc)
+        return
+    for n in notes:
+        if n.claim_id == claim_id and n.ts not in note_ts:
+            note_ts.append(n.ts)
 
 
 def _finished_result(ctx: Ctx, att: _Attempt, state: str) -> LockResult:

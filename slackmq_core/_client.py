@@ -25,7 +25,6 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from slackmq_core import _acquire, _inspect, _reap, _release
@@ -33,7 +32,6 @@ from slackmq_core._exceptions import (
     AlreadyDone,
     InputError,
     LockHeld,
-    RateLimited,
     ReadOnlyError,
     SlackAPIError,
     SlackMQError,
@@ -42,51 +40,13 @@ from slackmq_core._exceptions import (
 from slackmq_core._lease import default_worker_id
 from slackmq_core._model import LockResult, Outcome
 from slackmq_core._protocol import Call, Ctx, Reply
-from slackmq_core._slack import is_transient, response_parts, token_type_of, translate
+from slackmq_core._retry import Attempts, RetryPolicy
+from slackmq_core._slack import response_parts, token_type_of
 from slackmq_core._strategy import LockOptions
 
 __all__ = ["AsyncLockClient", "LockClient", "RetryPolicy"]
 
 log = logging.getLogger("slackmq_core")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How the drivers retry one call. ``sleep`` is injectable so tests never wait."""
-
-    attempts: int = 5                 # tries per call for 5xx / timeouts / connection errors
-    base_delay: float = 0.2           # first backoff, doubled per attempt, with ±50% jitter
-    max_delay: float = 5.0
-    rate_limit_waits: int = 10        # 429s waited out per call before giving up
-    max_retry_after: float = 120.0    # never wait longer than this for one 429
-
-    def backoff(self, attempt: int, rng: Callable[[], float]) -> float:
-        return min(self.max_delay, self.base_delay * 2 ** max(0, attempt - 1)) * (0.5 + rng())
-
-
-class _Attempts:
-    """Retry bookkeeping of one call: decides between 'sleep d and retry' and 'raise err'."""
-
-    def __init__(self, policy: RetryPolicy, c: Call, rng: Callable[[], float]) -> None:
-        self.policy, self.call, self.rng = policy, c, rng
-        self.tries = 0
-        self.waits = 0
-        self.ambiguous = False
-
-    def on_error(self, raw: BaseException) -> float | SlackMQError:
-        err = translate(raw, self.call.method)
-        if isinstance(err, RateLimited):
-            self.waits += 1
-            if self.waits <= self.policy.rate_limit_waits:
-                return min(float(err.retry_after or 1.0), self.policy.max_retry_after)
-        elif is_transient(err):
-            self.tries += 1
-            if self.call.write:
-                self.ambiguous = True
-            if self.tries < self.policy.attempts:
-                return self.policy.backoff(self.tries, self.rng)
-        err.after_ambiguous = self.ambiguous
-        return err
 
 
 _PASS_THROUGH = (InputError, ReadOnlyError)
@@ -160,7 +120,7 @@ class LockClient(_Base):
     def _execute(self, c: Call) -> Reply:
         if c.write and self.options.read_only:
             raise ReadOnlyError(f"{c.method} refused: this client is read-only")
-        tries = _Attempts(self.retry, c, self._rng)
+        tries = Attempts(self.retry, c, self._rng)
         while True:
             self.calls[c.method] += 1
             try:
@@ -290,7 +250,7 @@ class AsyncLockClient(_Base):
     async def _execute(self, c: Call) -> Reply:
         if c.write and self.options.read_only:
             raise ReadOnlyError(f"{c.method} refused: this client is read-only")
-        tries = _Attempts(self.retry, c, self._rng)
+        tries = Attempts(self.retry, c, self._rng)
         while True:
             self.calls[c.method] += 1
             try:
