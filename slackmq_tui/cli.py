@@ -60,9 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from slackmq_core import __version__
+    # from the installed metadata, so that `slackmq --help` does not import the core (and slack_sdk)
+    from importlib.metadata import PackageNotFoundError, version
 
-    return f"slackmq {__version__}"
+    try:
+        return f"slackmq {version('slackmq-console')}"
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree, not installed
+        from slackmq_core import __version__
+
+        return f"slackmq {__version__}"
 
 
 def _load(module: str):
@@ -91,21 +97,28 @@ def exit_code(err: BaseException) -> int:
     return 2 if isinstance(err, bad_input) else 1
 
 
-def error_line(err: BaseException) -> str:
-    """The one line printed for an error: its message plus its advice, never a token."""
-    from slackmq_core._logging import redact
+def error_line(err: BaseException, api_url: str | None = None) -> str:
+    """The one line printed for an error: its message plus its advice (print_error hides tokens)."""
+    from slackmq_core import TransportError
 
     text = " ".join(str(err).split()) or type(err).__name__
     advice = " ".join(str(getattr(err, "advice", "") or "").split())
+    if isinstance(err, TransportError) and not getattr(err, "status", 0):
+        where = f" {api_url}" if api_url else ""
+        text = f"cannot reach the Slack API{where}: {text}"
+        advice = "check the API URL (--api-url, SLACKMQ_API_URL or the profile's api_url)"
     if advice and advice not in text:
         tail = text.rsplit(": ", 1)[-1]
         text = text[: len(text) - len(tail)] + advice if advice.startswith(tail) else \
             f"{text} ({advice})"
-    return redact(text)
+    return text
 
 
 def print_error(message: str) -> None:
-    print(f"slackmq: error: {message}", file=sys.stderr)
+    """``slackmq: error: <message>`` on stderr, on one line, with anything token-shaped hidden."""
+    from slackmq_core._logging import redact
+
+    print(f"slackmq: error: {redact(' '.join(message.split()))}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(_load(args._module).run(args) or 0)
     except SlackMQError as e:
         log.info("slackmq %s failed", args.command, exc_info=True)
-        print_error(error_line(e))
+        print_error(error_line(e, getattr(args, "resolved_api_url", None)))
         return exit_code(e)
     except KeyboardInterrupt:
         print("slackmq: interrupted", file=sys.stderr)

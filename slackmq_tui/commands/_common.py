@@ -90,13 +90,15 @@ def pick_token(profile, kind: str | None = None, strategy: Any = None):
     return secret
 
 
-def actor() -> str:
-    """Who runs this command, for the audit log (the OS user and host; never a token)."""
+def actor(slack_identity: str = "") -> str:
+    """Who runs this command, for the audit log: the OS user and host, and the Slack identity
+    acting (``olga@ops-1 as slackmq-console (U0CONSOL01) via slackmq cli``); never a token."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
-    return f"{user}@{socket.gethostname()} (slackmq cli)"
+    as_ = f" as {slack_identity}" if slack_identity else ""
+    return f"{user}@{socket.gethostname()}{as_} via slackmq cli"
 
 
 def lock_client(args: argparse.Namespace, profile=None, *, strategy: str | None = None,
@@ -117,9 +119,16 @@ def lock_client(args: argparse.Namespace, profile=None, *, strategy: str | None 
         require_writable(profile, mutating)
     token = pick_token(profile, getattr(args, "token_kind", None), options.strategy)
     client = make_client(token.reveal(), base_url=profile.api_url)
+    args.resolved_api_url = client.base_url  # named by the CLI's error line if it is unreachable
     from slackmq_core import AuditLog, LockClient
 
-    return LockClient(client, options, audit=AuditLog(), actor=actor()), profile
+    lock = LockClient(client, options, audit=AuditLog(), actor=actor())
+    if mutating:
+        # auth.test first (the core caches it): a bad token fails before anything changes, and
+        # the audit log names the Slack identity that acted, not only the OS user.
+        me = lock.whoami()
+        lock.actor = actor(f"{me.name} ({me.user_id})")
+    return lock, profile
 
 
 _TS = re.compile(r"^\d{9,10}\.\d{6}$")

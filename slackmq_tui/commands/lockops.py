@@ -58,16 +58,19 @@ def run(args: argparse.Namespace) -> int:
     result = op(channel.id, ts)
     if args.json:
         emit_json(result)
-    else:
-        print(_describe(result, channel.name))
-    if result.ok:
-        return 0
     if str(result.outcome) == "error":
+        from slackmq_tui.cli import print_error
+
+        where = f"{args.command} {ts} in #{channel.name}"
+        advice = f" — {result.advice}" if result.advice and result.advice != result.error else ""
+        print_error(f"{where}: {result.error or 'failed'}{advice}")
         return 2 if result.error in _CODES_BAD_INPUT else 1
-    return 1
+    if not args.json:
+        print(_describe(result, channel.name, args.command))
+    return 0 if result.ok else 1
 
 
-def _describe(result, channel_name: str) -> str:
+def _describe(result, channel_name: str, command: str) -> str:
     where = f"{result.ts} in #{channel_name}"
     marks = ", ".join(fmt_mark(m) for m in result.marks)
     outcome = str(result.outcome)
@@ -81,13 +84,13 @@ def _describe(result, channel_name: str) -> str:
     if outcome == "done":
         return f"not acquired: {where} is done already"
     if outcome == "not_held":
-        return f"nothing to release: this identity holds no lock mark on {where}"
-    advice = f" ({result.advice})" if result.advice else ""
-    return f"failed on {where}: {result.error or 'error'}{advice}"
+        verb = "not completed" if command == "done" else "nothing to release"
+        return f"{verb}: this identity holds no lock mark on {where}"
+    return f"{outcome} {where}"
 
 
 def _force(args: argparse.Namespace, ts: str) -> int:
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    interactive = sys.stdin is not None and sys.stdin.isatty()
     if not (args.yes or args.dry_run or interactive):
         from slackmq_core import InputError
 

@@ -176,8 +176,12 @@ def test_the_installed_entry_point_runs(tmp_path):
     assert done.returncode == 2 and done.stderr.startswith("slackmq: error: ")
 
 
-def test_parser_imports_neither_textual_nor_slack_sdk():
+def test_parser_never_imports_textual_and_our_command_modules_stay_light():
     code = ("import sys; from slackmq_tui.cli import build_parser; build_parser(); "
+            "bad = [m for m in sys.modules if m.split('.')[0] == 'textual']; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    mods = ", ".join(f"slackmq_tui.commands.{m}" for m in ("locks", "lockops", "reap", "whoami", "config"))
+    code = (f"import sys, {mods}; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'slack_sdk')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
