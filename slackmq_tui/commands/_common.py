@@ -5,6 +5,7 @@ JSON and table output, confirmation. Import-light: slackmq_core is imported insi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import getpass
 import json
@@ -13,10 +14,11 @@ import shutil
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = [
-    "add_json_option", "add_profile_options", "add_token_option", "actor", "ask", "emit_json",
+    "about", "add_json_option", "add_profile_options", "add_token_option", "actor", "ask", "emit_json",
     "fmt_age", "fmt_mark", "load", "lock_client", "parse_ts", "pick_token", "preview",
     "print_table", "require_writable",
 ]
@@ -192,6 +194,20 @@ def print_table(headers: list[str], rows: list[list[str]], *, wrap_last: bool = 
     for r in [headers, *rows]:
         cells = [c.ljust(w) for c, w in zip(r[:-1], widths[:-1], strict=True)]
         print("  ".join([*cells, preview(r[-1], last)]).rstrip())
+
+
+@contextlib.contextmanager
+def about(what: str) -> Iterator[None]:
+    """Prefix the message of a slackmq error raised inside with ``what`` (the command, ts, channel)
+    so the one error line says which message it was about."""
+    from slackmq_core import SlackMQError
+
+    try:
+        yield
+    except SlackMQError as e:
+        if e.args and isinstance(e.args[0], str) and not e.args[0].startswith(what):
+            e.args = (f"{what}: {e.args[0]}", *e.args[1:])
+        raise
 
 
 def ask(prompt: str) -> str:

@@ -16,6 +16,7 @@ import argparse
 import sys
 
 from slackmq_tui.commands._common import (
+    about,
     add_json_option,
     add_profile_options,
     add_token_option,
@@ -98,7 +99,8 @@ def _force(args: argparse.Namespace, ts: str) -> int:
                          "(or --dry-run to see what it would remove)")
     client, _ = lock_client(args, mutating=None if args.dry_run else "force-unack")
     channel = client.resolve_channel(args.channel)
-    plan = client.plan_force_release(channel.id, ts)
+    with about(f"force-unack {ts} in #{channel.name}"):
+        plan = client.plan_force_release(channel.id, ts)
     if args.json and args.dry_run:
         emit_json(plan)
         return 0
@@ -114,7 +116,8 @@ def _force(args: argparse.Namespace, ts: str) -> int:
     if not args.yes and not _confirm(plan, channel.name):
         print("cancelled: nothing changed", file=sys.stderr)
         return 1
-    report = client.force_release(channel.id, ts)
+    with about(f"force-unack {ts} in #{channel.name}"):
+        report = client.force_release(channel.id, ts)
     if args.json:
         emit_json(report)
     else:

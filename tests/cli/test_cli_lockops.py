@@ -191,6 +191,27 @@ def test_reap_dry_run_then_reap(cli, post, web, old_lock, state_dir):
     assert [e["ts"] for e in reaped] == [old_lock]
 
 
+def test_reap_says_which_marks_only_their_holder_can_remove(cli, emulator, post, web):
+    import time
+
+    ts = post()
+    emulator.control.seed(pins=[{"channel": JOBS, "ts": ts, "user": ALPHA,
+                                 "created": int(time.time()) - 3600}],
+                          reactions=[{"channel": JOBS, "ts": ts, "user": ALPHA, "name": "lock"}])
+    r = cli("reap", "jobs", "--older-than", "30m")
+    assert r.code == 0, r.err
+    assert f"reaped {ts}: removed pin by alpha" in r.out
+    assert "kept reaction :lock: by alpha-worker" in r.out
+    assert pins(web) == {} and ALPHA in reactions(web, ts)["lock"]
+
+
+def test_bad_log_level_is_one_line_exit_2(cli, monkeypatch):
+    monkeypatch.setenv("SLACKMQ_LOG_LEVEL", "loud")
+    r = cli("locks", "jobs")
+    assert r.code == 2
+    one_error_line(r, "invalid SLACKMQ_LOG_LEVEL 'loud'", "debug")
+
+
 def test_reap_with_nothing_stale(cli, post):
     cli("ack", "jobs", post(), token="xoxb-emu-alpha")
     r = cli("reap", "jobs")
@@ -236,11 +257,13 @@ def test_unknown_channel(cli, post, web):
     assert pins(web) == {}
 
 
-def test_message_that_does_not_exist(cli, post, web):
+@pytest.mark.parametrize("argv", [["ack"], ["unack"], ["done"], ["force-unack", "--yes"],
+                                  ["force-unack", "--dry-run"]])
+def test_message_that_does_not_exist(cli, post, web, argv):
     post()
-    r = cli("ack", "jobs", "1500000000.000001")
-    assert r.code == 2
-    one_error_line(r, "1500000000.000001")
+    r = cli(argv[0], "jobs", "1500000000.000001", *argv[1:])
+    assert r.code == 2 and r.out == ""
+    one_error_line(r, f"{argv[0]} 1500000000.000001 in #jobs", "message_not_found")
     assert pins(web) == {}
 
 

@@ -285,3 +285,10 @@ def test_template_is_private_valid_and_not_overwritten(cfg):
     assert cfg.read_text() == "# mine\n"
     write_template(cfg, force=True)
     assert cfg.read_text() == CONFIG_TEMPLATE
+
+
+def test_template_into_an_unwritable_place_is_a_config_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError, match=r"cannot write .*config.toml"):
+        write_template(blocker / "config.toml")
