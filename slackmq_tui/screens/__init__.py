@@ -1,0 +1,1 @@
+"""Screens (``…Screen``) and modal dialogs (``…Dialog``) of the console."""

@@ -1,0 +1,406 @@
+"""MainScreen: channel list, message stream, detail panel, status bar and activity log.
+
+The screen gathers input and shows results; every Slack call happens in a worker defined in
+:mod:`.main_data` (loading and live updates) or :mod:`.main_actions` (operator actions), each calling
+one core function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+
+from textual import on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from slackmq_core import ChannelInfo, Identity, LockState, MessageLock
+
+from slackmq_tui.messages import ChannelEventReceived
+from slackmq_tui.screens.main_actions import LockActions
+from slackmq_tui.screens.main_data import DataWorkers, describe_event
+from slackmq_tui.widgets.activity_log import ActivityLog
+from slackmq_tui.widgets.channel_list import ChannelList
+from slackmq_tui.widgets.detail import DetailPanel, EventRecord
+from slackmq_tui.widgets.filter_bar import FilterBar
+from slackmq_tui.widgets.message_stream import MessageStream
+from slackmq_tui.widgets.status_bar import StatusBar
+from slackmq_tui.widgets.stream_model import HELD_STATES, MessageFilter, StreamModel
+
+#: Actions that change Slack state: hidden in read-only mode.
+MUTATING = frozenset({"ack", "unack", "done", "force_unack", "clear_stale"})
+#: Actions that need a selected message.
+ON_MESSAGE = frozenset({"ack", "unack", "done", "force_unack"})
+#: How many messages keep their recent events for the detail panel.
+EVENT_MEMORY = 2000
+
+
+class MainScreen(DataWorkers, LockActions, Screen[None]):
+    """The console's one full screen."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+
+    BINDINGS = [
+        Binding("a", "ack", "Ack"),
+        Binding("u", "unack", "Unack"),
+        Binding("d", "done", "Done"),
+        Binding("F", "force_unack", "Force"),
+        Binding("S", "clear_stale", "Stale"),
+        Binding("slash", "filter", "Filter"),
+        Binding("o", "only_locked", "Locked"),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("left_square_bracket", "channel(-1)", "Prev channel", show=False),
+        Binding("right_square_bracket", "channel(1)", "Next channel", show=False),
+        Binding("L", "toggle_log", "Log", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, services) -> None:
+        super().__init__()
+        self.services = services
+        self.clock = services.clock
+        self.models: dict[str, StreamModel] = {}
+        self.infos: dict[str, ChannelInfo] = {}
+        self.current: str | None = None
+        self.identity: Identity | None = None
+        self.user_filter = MessageFilter()
+        self.only_locked = False
+        self._events: OrderedDict[tuple[str, str], deque[EventRecord]] = OrderedDict()
+        self._names: dict[str, str] = {}
+        self._dirty: dict[tuple[str, str], None] = {}
+        self._dirty_event = asyncio.Event()
+        self._paging: set[str] = set()
+        self._watcher = None
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(clock=self.clock, id="status")
+        with Container(id="body"):
+            channels = ChannelList(id="channels")
+            channels.border_title = "Channels"
+            yield channels
+            with Vertical(id="center"):
+                bar = FilterBar(id="filter")
+                bar.display = False
+                yield bar
+                stream = MessageStream(clock=self.clock, id="stream")
+                stream.border_title = "Messages"
+                yield stream
+            detail = DetailPanel(clock=self.clock, id="detail")
+            detail.border_title = "Detail"
+            detail.stale_after = self.services.stale_after
+            yield detail
+            log = ActivityLog(clock=self.clock, id="activity")
+            log.border_title = "Activity"
+            yield log
+        yield Footer(compact=True)
+
+    @property
+    def stream(self) -> MessageStream:
+        return self.query_one("#stream", MessageStream)
+
+    @property
+    def channel_list(self) -> ChannelList:
+        return self.query_one("#channels", ChannelList)
+
+    @property
+    def detail(self) -> DetailPanel:
+        return self.query_one("#detail", DetailPanel)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one("#status", StatusBar)
+
+    @property
+    def selected(self) -> MessageLock | None:
+        return self.stream.selected
+
+    def on_mount(self) -> None:
+        self.status.set_status(workspace=self.services.workspace,
+                               read_only=self.services.read_only)
+        self.stream.focus()
+        self.set_interval(1.0, self._tick)
+        self.start()
+        self.sync_dirty()
+
+    def _tick(self) -> None:
+        """Once a second: ages move on, the status bar follows the watcher."""
+        self.stream.refresh_ages()
+        self.detail.repaint()
+        watcher = self._watcher
+        if watcher is not None:
+            st = watcher.status
+            mode = st.mode
+            if mode != "offline" and st.stale:
+                mode = "stale"
+            self.status.set_status(mode=mode, since=st.since,
+                                   rate_limit_waits=self._rate_waits + st.rate_limit_waits,
+                                   last_update=max(filter(None, (st.last_event_at,
+                                                                 self.status.info.last_update)),
+                                                   default=None))
+        else:
+            self.status.repaint()
+
+    # -- activity & names -------------------------------------------------------------------
+
+    def activity(self, text: str, kind: str = "info") -> None:
+        self.query_one("#activity", ActivityLog).add(text, kind)
+
+    def name_of(self, user_id: str | None) -> str:
+        if not user_id:
+            return "someone"
+        return self._names.get(user_id, user_id)
+
+    def _learn_names(self, lock: MessageLock) -> None:
+        for holder in (lock.author, *(m.holder for m in lock.marks)):
+            if holder is not None and holder.name:
+                self._names[holder.user_id] = holder.name
+
+    def remember(self, channel: str, ts: str, text: str) -> None:
+        key = (channel, ts)
+        records = self._events.pop(key, None) or deque(maxlen=20)
+        records.append(EventRecord(self.clock(), text))
+        self._events[key] = records
+        while len(self._events) > EVENT_MEMORY:
+            self._events.popitem(last=False)
+
+    def events_for(self, channel: str, ts: str) -> tuple[EventRecord, ...]:
+        return tuple(self._events.get((channel, ts), ()))
+
+    # -- applying data -----------------------------------------------------------------------
+
+    def model_for(self, channel: str) -> StreamModel:
+        model = self.models.get(channel)
+        if model is None:
+            model = self.models[channel] = StreamModel(channel)
+            model.set_filter(self.effective_filter())
+        return model
+
+    def apply(self, lock: MessageLock) -> None:
+        """A fresh value for one message: update its row, the counts and the detail panel."""
+        self._learn_names(lock)
+        model = self.models.get(lock.channel)
+        if model is None:
+            return
+        old = model.upsert(lock)
+        if old is not None and old.state != lock.state:
+            self.channel_list.shift_count(lock.channel, old.state, lock.state)
+        self.view_changed(lock.channel)
+        if self.detail.shown is not None and self.detail.shown.ts == lock.ts \
+                and lock.channel == self.current:
+            self.show_detail(lock)
+
+    def forget(self, channel: str, ts: str) -> None:
+        model = self.models.get(channel)
+        if model is not None:
+            old = model.remove(ts)
+            if old is not None:
+                self.channel_list.shift_count(channel, old.state, None)
+                self.view_changed(channel)
+
+    def view_changed(self, channel: str) -> None:
+        if channel == self.current:
+            self.stream.reload()
+            self._retitle()
+
+    def show_detail(self, lock: MessageLock | None) -> None:
+        info = self.infos.get(lock.channel) if lock else None
+        self.detail.show(lock, info.name if info else "",
+                         self.events_for(lock.channel, lock.ts) if lock else ())
+
+    def _retitle(self) -> None:
+        model = self.models.get(self.current) if self.current else None
+        info = self.infos.get(self.current) if self.current else None
+        if model is None or info is None:
+            return
+        shown = len(self.stream.rows)
+        more = "+" if model.wants_more else ""
+        title = f"#{info.name} · {shown}{more} shown"
+        flt = model.filter
+        if flt.active:
+            title += f" · filter {flt.describe()}"
+        self.stream.border_title = title
+        self.stream.border_subtitle = "newest first"
+
+    # -- channels ----------------------------------------------------------------------------
+
+    def switch_to(self, channel: str) -> None:
+        if channel == self.current or channel not in self.infos:
+            return
+        self.current = channel
+        model = self.model_for(channel)
+        model.set_filter(self.effective_filter())
+        self.stream.placeholder = "Loading…"
+        self.stream.show(model)
+        self.channel_list.select_id(channel)
+        self._retitle()
+        if model.pages_loaded == 0:
+            self.load_channel(channel)
+        elif model.filter.held_only and not model.locks_loaded:
+            self.load_locks(channel)
+
+    @on(ChannelList.ChannelChosen)
+    def _channel_chosen(self, event: ChannelList.ChannelChosen) -> None:
+        self.switch_to(event.channel_id)
+        if event.focus_stream:
+            self.stream.focus()
+
+    def action_channel(self, step: int) -> None:
+        ids = self.channel_list.channel_ids
+        if not ids or self.current not in ids:
+            return
+        self.switch_to(ids[(ids.index(self.current) + step) % len(ids)])
+
+    # -- stream events -----------------------------------------------------------------------
+
+    @on(MessageStream.Highlighted)
+    def _highlighted(self, event: MessageStream.Highlighted) -> None:
+        self.show_detail(event.lock)
+        self.refresh_bindings()
+        if event.lock is not None:
+            self.inspect_selected(event.lock.channel, event.lock.ts)
+
+    @on(MessageStream.NearEnd)
+    def _near_end(self, event: MessageStream.NearEnd) -> None:
+        model = self.stream.model
+        if model is not None and model.wants_more and model.channel not in self._paging:
+            self.load_more(model.channel)
+
+    def on_channel_event_received(self, message: ChannelEventReceived) -> None:
+        event = message.event
+        if event.kind == "resync":
+            name = self.channel_name(event.channel)
+            if event.reason == "start":
+                self.activity(f"#{name}: watching for changes")
+            else:
+                self.activity(f"#{name}: events may have been missed ({event.reason}): "
+                              "reloading", "warning")
+            if event.channel in self.models:
+                self.load_channel(event.channel, reload=True)
+            else:
+                self.load_summary(event.channel)
+            return
+        text = describe_event(event, self.name_of)
+        target = event.ts
+        if event.kind == "message" and not event.is_top_level:
+            target = event.thread_ts        # a reply (e.g. a claim note): its parent may change
+        if target is None:
+            return
+        self.remember(event.channel, target, text)
+        self.activity(f"#{self.channel_name(event.channel)} {target}: {text}", "event")
+        model = self.models.get(event.channel)
+        if model is None:
+            return
+        if event.kind == "message_deleted" and event.is_top_level:
+            self.forget(event.channel, target)
+        elif event.kind == "message" and event.is_top_level and model.get(target) is None:
+            self.apply(self.new_message(event))
+            self.channel_list.shift_count(event.channel, None, LockState.PENDING)
+        else:
+            self.mark_dirty(event.channel, target)
+        if self.detail.shown is not None and self.detail.shown.ts == target:
+            self.show_detail(self.detail.shown)
+
+    def channel_name(self, channel: str) -> str:
+        info = self.infos.get(channel)
+        return info.name if info else channel
+
+    # -- filter ------------------------------------------------------------------------------
+
+    def effective_filter(self) -> MessageFilter:
+        flt = self.user_filter
+        if self.only_locked:
+            states = (flt.states & HELD_STATES) or HELD_STATES
+            flt = MessageFilter(flt.text, flt.holder, frozenset(states))
+        return flt
+
+    def _refilter(self) -> None:
+        flt = self.effective_filter()
+        for model in self.models.values():
+            model.set_filter(flt)
+        self.stream.placeholder = "No message matches the filter." if flt.active else \
+            "No messages in this channel."
+        self.stream.reload()
+        self._retitle()
+        if self.current and flt.held_only and not self.model_for(self.current).locks_loaded:
+            self.load_locks(self.current)
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", FilterBar).open(self._filter_query())
+
+    def _filter_query(self) -> str:
+        flt = self.user_filter
+        parts = [flt.text] if flt.text else []
+        if flt.holder:
+            parts.append(f"holder:{flt.holder}")
+        if flt.states:
+            parts.append("state:" + ",".join(sorted(s.value for s in flt.states)))
+        return " ".join(parts)
+
+    @on(FilterBar.Changed)
+    def _filter_changed(self, event: FilterBar.Changed) -> None:
+        self.user_filter = event.filter
+        self._refilter()
+        if event.submitted:
+            self.stream.focus()
+
+    @on(FilterBar.Cleared)
+    def _filter_cleared(self) -> None:
+        self.user_filter = MessageFilter()
+        self._refilter()
+        self.stream.focus()
+
+    def action_only_locked(self) -> None:
+        self.only_locked = not self.only_locked
+        self.activity("showing only locked and stale messages" if self.only_locked
+                      else "showing every message")
+        self._refilter()
+
+    # -- misc actions --------------------------------------------------------------------------
+
+    def action_toggle_log(self) -> None:
+        self.toggle_class("-show-log")
+
+    def action_help(self) -> None:
+        from slackmq_tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.services.read_only))
+
+    def action_refresh(self) -> None:
+        if self.current:
+            self.activity(f"#{self.channel_name(self.current)}: refresh")
+            self.load_channel(self.current, reload=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MUTATING and self.services.read_only:
+            return False
+        if action in ON_MESSAGE and self.selected is None:
+            return None
+        return True
+
+    def commands(self) -> Iterable[SystemCommand]:
+        """Command palette entries for this screen (the app adds them to the system ones)."""
+        entries = [
+            ("Ack message", "Lock the selected message as the console", "ack"),
+            ("Unack message", "Release the console's marks on the selected message", "unack"),
+            ("Mark done", "Mark the selected message done and release it", "done"),
+            ("Force-unack", "Remove every lock mark on the selected message", "force_unack"),
+            ("Clear stale locks", "Force-unack every stale lock of this channel", "clear_stale"),
+            ("Refresh", "Reload the channel from Slack", "refresh"),
+            ("Filter", "Filter messages by text, holder:NAME, state:STATE", "filter"),
+            ("Toggle locked only", "Show only locked and stale messages", "only_locked"),
+            ("Toggle activity log", "Show or hide the activity log", "toggle_log"),
+            ("Help", "Keys, states and marks", "help"),
+        ]
+        for title, help_text, action in entries:
+            if self.check_action(action, ()):
+                yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+        for info in self.infos.values():
+            yield SystemCommand(f"Switch to #{info.name}", f"Show channel {info.id}",
+                                lambda cid=info.id: self.switch_to(cid))

@@ -1,0 +1,1 @@
+"""Widgets of the console; each module holds one widget (or a small family) and its messages."""

@@ -1,0 +1,125 @@
+"""DetailPanel: everything known about the selected message: each mark, its lease, its history."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from slackmq_core import Holder, LockState, Mark, MessageLock, Primitive
+
+from slackmq_tui.widgets._format import STATE_COLOR, clock_time, long_age, ts_epoch
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One thing that happened to a message, as the console saw it."""
+
+    at: float
+    text: str
+
+
+def _who(holder: Holder | None) -> Content:
+    if holder is None:
+        return Content.from_markup("[$text-muted]unknown (Slack does not say)[/]")
+    kind = "bot" if holder.is_bot else "human"
+    return Content.from_markup("[b]$name[/b] [$text-muted]($id, $kind)[/]",
+                               name=holder.name or holder.user_id, id=holder.user_id, kind=kind)
+
+
+def _mark_line(mark: Mark, now: float) -> Content:
+    label = mark.primitive.value
+    if mark.primitive is Primitive.REACTION and mark.name:
+        label = f":{mark.name}:"
+    elif mark.primitive is Primitive.CLAIM:
+        label = "claim note"
+    if mark.since is not None:
+        since = f"since {clock_time(mark.since, now)}, {long_age(mark.age(now))}"
+    else:
+        since = "no timestamp from Slack"
+    return Content.assemble(
+        "  ", Content.from_markup("[$accent]$label[/]", label=f"{label:<11}"), _who(mark.holder),
+        "\n", Content.from_markup("[$text-muted]$since[/]", since=" " * 13 + since))
+
+
+def render_detail(lock: MessageLock, channel_name: str, events: Sequence[EventRecord],
+                  now: float, stale_after: float | None) -> Content:
+    """The panel's text for one message."""
+    lines: list[Content] = []
+    posted = ts_epoch(lock.ts)
+    author = lock.author.label if lock.author else "unknown"
+    lines.append(Content.from_markup(
+        "[b]$ts[/b] [$text-muted]in #$channel · by $author · $posted ($age ago)[/]",
+        ts=lock.ts, channel=channel_name, author=author,
+        posted=clock_time(posted, now), age=long_age(None if posted is None else now - posted)))
+    text = " ".join(lock.text.split())
+    lines.append(Content(text[:300] + ("…" if len(text) > 300 else "")))
+    state = Content.from_markup(f"[b {STATE_COLOR[lock.state]}]$state[/]",
+                                state=lock.state.value.upper())
+    if lock.state in (LockState.LOCKED, LockState.STALE) and lock.locked_since is not None:
+        held = f" for {long_age(now - lock.locked_since)}"
+        if stale_after:
+            held += f" (stale after {long_age(stale_after)} without a live lease)"
+        state = state + Content(held)
+    lines.append(Content.assemble("State: ", state))
+    if lock.failed_reason:
+        lines.append(Content.from_markup("[$error]Failed:[/] $why", why=lock.failed_reason))
+    if lock.marks:
+        lines.append(Content.from_markup("[b]Marks[/b]"))
+        lines.extend(_mark_line(m, now) for m in lock.marks)
+    else:
+        lines.append(Content.from_markup("[$text-muted]No lock marks.[/]"))
+    lease = lock.lease
+    if lease is not None:
+        if lease.alive(now):
+            left = f"expires in {long_age(lease.expires_at - now)}"
+        else:
+            left = f"[$warning]expired {long_age(now - lease.expires_at)} ago[/]"
+        lines.append(Content.from_markup(
+            "[b]Claim note[/b] worker $wid on [b]$host[/b] pid $pid\n  lease until $until, "
+            + left, wid=lease.worker_id, host=lease.host, pid=str(lease.pid),
+            until=clock_time(lease.expires_at, now)))
+    if events:
+        lines.append(Content.from_markup("[b]Last events[/b]"))
+        for rec in list(events)[-8:][::-1]:
+            lines.append(Content.from_markup("  [$text-muted]$at[/] $text",
+                                             at=clock_time(rec.at, now), text=rec.text))
+    return Content("\n").join(lines)
+
+
+class DetailPanel(VerticalScroll, can_focus=False):
+    """Shows the selected message. The screen calls :meth:`show` with fresh values."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.time, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.clock = clock
+        self.stale_after: float | None = None
+        self._args: tuple[MessageLock, str, Sequence[EventRecord]] | None = None
+
+    def compose(self):
+        yield Static(Content.from_markup("[$text-muted]No message selected.[/]"),
+                     id="detail-body")
+
+    @property
+    def shown(self) -> MessageLock | None:
+        """The message on display."""
+        return self._args[0] if self._args else None
+
+    def show(self, lock: MessageLock | None, channel_name: str = "",
+             events: Sequence[EventRecord] = ()) -> None:
+        self._args = (lock, channel_name, tuple(events)) if lock is not None else None
+        self.border_subtitle = ""
+        self.repaint()
+
+    def repaint(self) -> None:
+        body = self.query_one("#detail-body", Static)
+        if self._args is None:
+            body.update(Content.from_markup("[$text-muted]No message selected.[/]"))
+            return
+        lock, channel_name, events = self._args
+        body.update(render_detail(lock, channel_name, events, self.clock(), self.stale_after))
