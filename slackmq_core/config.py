@@ -285,18 +285,17 @@ def load_profile(name: str | None = None, *, path: Path | None = None,
             raise ConfigError(f"unknown key {key!r} in {where}{_line_of(text, key)}; valid keys: "
                               f"{', '.join(sorted(_PROFILE_KEYS))}")
         values[key] = _convert(key, value, where)
-    if "strategy" in values:
-        from slackmq_core._strategy import Strategy
-
-        try:
-            values["strategy"] = str(Strategy.parse(values["strategy"]))
-        except InputError as e:
-            raise ConfigError(f"{where}: {e}") from None
     api_env = env.get("SLACKMQ_API_URL")
     if api_env:
         values["api_url"] = _check_url(api_env, "SLACKMQ_API_URL")
     file_tokens = {k: values.pop(k) for k in TOKEN_ENV if k in values}
     command = values.pop("token_command", None)
+    try:  # the core's own rules: strategy name, emoji names, reactions that differ
+        options = Profile(**values).lock_options()
+    except InputError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    if "strategy" in values:
+        values["strategy"] = str(options.strategy)
     if file_tokens:
         _check_private(path)
     elif command is not None:

@@ -153,6 +153,8 @@ def test_unknown_top_level_key(cfg):
     ('strategy = "pins"', "unknown lock strategy 'pins': use one of pin, pin+reaction"),
     ('api_url = "slack.com"', "api_url 'slack.com' is not an http(s) URL"),
     ("channels = []", "channels must be a list of channel names"),
+    ('reaction = "two words"', "bad reaction 'two words'"),
+    ('done_reaction = "lock"', "reactions must differ"),
 ])
 def test_bad_values_are_named(cfg, body, needle):
     write(cfg, f"[profiles.default]\n{body}\n")
