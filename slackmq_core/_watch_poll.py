@@ -10,14 +10,17 @@ Slack counts calls per method, per app, per workspace, in one-minute windows (``
 
 The watcher takes ``share`` (default 1/2) of each tier and leaves the rest to the other callers of the
 same app: the lock client (acquire reads pins.list / reactions.get), the console's page loads, other
-processes on the same token. Each method gets a token bucket refilled at ``r = R * share / window``
-with room for ``B = max(1, floor(R * (1 - share) / 2))`` calls, so in any window our calls number at
-most ``B + r * window = B + R * share <= R``: the tier is never exceeded even in a burst (at start-up
-every channel is read once). With the defaults that is one history call every 2.4 s (burst 12), one
-pins.list every 6 s (burst 5), one reactions.get every 2.4 s; with ``tier1_history`` one history call
-every 120 s (burst 1), i.e. at most 1/min. The channels take turns, so each channel is read every
+processes on the same token. Each method gets a token bucket holding up to
+``B = max(1, floor(R * (1 - share) / 2))`` calls, refilled at ``r`` calls per window with
+``r = min(R * share, R + 1/2 - B)``. The k-th call inside any window needs k - B tokens refilled in
+less than a window, so k < B + r <= R + 1/2, i.e. k <= R: the tier is never exceeded, even in the
+burst at start-up when every channel is read once, with half a call of slack for network jitter.
+With the defaults that is one history call every 2.4 s (burst 12), one pins.list every 6 s (burst 5),
+one reactions.get every 2.4 s; with ``tier1_history`` one history call every 120 s (burst 1), i.e. at
+most 1/min. The channels take turns, so each channel is read every
 ``interval * len(channels)``; ``poll_interval`` can only make that slower. A 429 blocks the method for
-``Retry-After`` seconds (at least one interval) and is counted in ``status.rate_limit_waits``.
+``Retry-After`` seconds (at least one interval, doubled for each further 429 in a row, because a
+time-scaled emulator may round Retry-After down to 0) and is counted in ``status.rate_limit_waits``.
 
 What is diffed
 --------------
@@ -78,6 +81,7 @@ class Bucket:
     tokens: float = 0.0
     stamp: float = 0.0
     blocked_until: float = 0.0
+    strikes: int = 0                # 429s in a row: each doubles the least wait
 
     @property
     def interval(self) -> float:
@@ -92,9 +96,11 @@ class Bucket:
         self.tokens -= 1.0
 
     def block(self, now: float, seconds: float) -> None:
+        """A 429: wait Retry-After, and never less than an interval (doubled per 429 in a row)."""
         self.tokens = 0.0
         self.stamp = now
-        self.blocked_until = now + max(seconds, self.interval)
+        self.blocked_until = now + max(seconds, self.interval * 2 ** min(self.strikes, 6))
+        self.strikes += 1
 
 
 def plan(*, tier1_history: bool = False, share: float = 0.5, window: float = 60.0) -> dict[str, Bucket]:
@@ -104,7 +110,8 @@ def plan(*, tier1_history: bool = False, share: float = 0.5, window: float = 60.
         if method == "conversations.history" and tier1_history:
             per_window = TIER1_HISTORY
         burst = max(1, math.floor(per_window * (1 - share) / 2))
-        buckets[method] = Bucket(rate=per_window * share / window, burst=burst, tokens=float(burst))
+        refill = min(per_window * share, per_window + 0.5 - burst)
+        buckets[method] = Bucket(rate=refill / window, burst=burst, tokens=float(burst))
     return buckets
 
 
@@ -228,6 +235,7 @@ class PollSource:
                 self.feed.count("rate_limit_waits")
                 log.info("watch: %s rate limited; waiting %.1fs (Retry-After)", method, err.retry_after or 0)
             raise err from None
+        bucket.strikes = 0
         data, _ = _slack.response_parts(response)
         return data
 

@@ -91,7 +91,7 @@ class _Feed:
         self.channels = tuple(channels)
         self.queue: asyncio.Queue[ChannelEvent | None] = asyncio.Queue(maxsize)
         self.clock = clock
-        self.status = WatchStatus(since=clock())
+        self.status = WatchStatus(since=clock(), detail="starting")
         self._seen_ids: dict[str, None] = {}
         self._dedupe_size = dedupe_size
         self.duplicates = 0
