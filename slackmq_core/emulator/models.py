@@ -71,6 +71,7 @@ class SlackBackend(ItemsMixin):
         self._users = {u.id: u for u in workspace.users}
         self._ws_channels = {c.id: c for c in workspace.channels}
         self._by_name = {c.name: c.id for c in workspace.channels}
+        self._profiles: dict[str, dict] = {}  # bot_id -> bot_profile (never mutated)
         self.reset()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -171,6 +172,12 @@ class SlackBackend(ItemsMixin):
         return m
 
     def _bot_profile(self, rec: dict) -> dict:
+        cached = self._profiles.get(rec["bot_id"])
+        if cached is None:
+            cached = self._profiles[rec["bot_id"]] = self._make_bot_profile(rec)
+        return cached
+
+    def _make_bot_profile(self, rec: dict) -> dict:
         user = self._users.get(rec.get("user", ""))
         icon = "https://a.slack-edge.com/80588/img/plugins/app/bot_{}.png"
         return {

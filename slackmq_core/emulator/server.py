@@ -40,6 +40,8 @@ MUTATING = frozenset({
     "stars.remove", "reactions.add", "reactions.remove", "conversations.join",
 })
 _JSON = "application/json"
+_CONTENT_TYPE = "application/json; charset=utf-8"
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 @dataclass
@@ -193,8 +195,8 @@ class Emulator:
         except E.SlackError as exc:
             if exc.status == 429:
                 self._ratelimited += 1
-            return web.Response(body=exc.body_bytes(), status=exc.status, headers=exc.headers,
-                                content_type=_JSON, charset="utf-8")
+            return web.Response(body=exc.body_bytes(), status=exc.status,
+                                headers={"Content-Type": _CONTENT_TYPE, **exc.headers})
         if method in MUTATING and self.config.state_file:
             self.save()
         if faults.active:
@@ -206,8 +208,7 @@ class Emulator:
             if after == "5xx":
                 return _server_error(500)
         body["ok"] = True
-        return web.Response(body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-                            content_type=_JSON, charset="utf-8")
+        return web.Response(body=_encode(body).encode(), headers={"Content-Type": _CONTENT_TYPE})
 
     # -- in-process control (the /_emulator/ routes call these) -----------------------------------
     def post(self, channel: str, user: str, text: str, *, thread_ts: str | None = None,
@@ -284,7 +285,7 @@ class Emulator:
 def _server_error(status: int) -> web.Response:
     code = "service_unavailable" if status == 503 else "internal_error"
     return web.Response(body=E.dumps({"ok": False, "error": code}), status=status,
-                        content_type=_JSON, charset="utf-8")
+                        headers={"Content-Type": _CONTENT_TYPE})
 
 
 async def _read_args(request: web.Request) -> dict[str, Any]:
