@@ -50,8 +50,7 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 def load(args: argparse.Namespace):
     """The profile named by the options, with --api-url and --read-only applied."""
-    from slackmq_core import load_profile
-    from slackmq_core._slack import resolve_base_url
+    from slackmq_core import load_profile, resolve_base_url
 
     profile = load_profile(getattr(args, "profile", None))
     changes: dict[str, Any] = {}
@@ -110,8 +109,7 @@ def lock_client(args: argparse.Namespace, profile=None, *, strategy: str | None 
     ``mutating`` names the action when the command will change Slack: a read-only profile is
     refused before anything is built or called.
     """
-    from slackmq_core._slack import make_client
-    from slackmq_core._strategy import Strategy
+    from slackmq_core import AuditLog, LockClient, Strategy, make_client
 
     profile = profile or load(args)
     options = profile.lock_options()
@@ -122,8 +120,6 @@ def lock_client(args: argparse.Namespace, profile=None, *, strategy: str | None 
     token = pick_token(profile, getattr(args, "token_kind", None), options.strategy)
     client = make_client(token.reveal(), base_url=profile.api_url)
     args.resolved_api_url = client.base_url  # named by the CLI's error line if it is unreachable
-    from slackmq_core import AuditLog, LockClient
-
     lock = LockClient(client, options, audit=AuditLog(), actor=actor())
     if mutating:
         # auth.test first (the core caches it): a bad token fails before anything changes, and
