@@ -32,6 +32,9 @@ __all__ = ["acquire", "finished_state", "post_claim_note"]
 
 log = logging.getLogger("slackmq_core")
 
+#: How far our clock may be off Slack's when comparing a pin's ``created`` with our start.
+CLOCK_SKEW = 2.0
+
 _ALREADY = {Primitive.PIN: "already_pinned", Primitive.STAR: "already_starred",
             Primitive.REACTION: "already_reacted"}
 
@@ -133,8 +136,11 @@ def _place(ctx: Ctx, att: _Attempt, prim: Primitive, me: Me) -> Gen:
         item = yield from pin_item(att.ch, att.ts)
         if not item or item.get("created_by") != me.user_id:
             return False
+        if float(item.get("created") or 0) < att.started - CLOCK_SKEW:
+            return False   # pinned by our user before we started: a sibling's lock
     # stars and reactions are per user: ours, or a sibling's that shares our user. A sibling can
-    # hold them only if it also got past the pin, which we hold: so they are ours.
+    # hold them only if it also got past the pin, which we hold (or, if that was ambiguous too,
+    # which was created by our user after we started): so they are ours.
     att.placed[prim] = "maybe"
     return True
 
@@ -152,11 +158,7 @@ def _verify_reactions(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
     users = reaction_users(msg, opts.reaction)
     if me.user_id not in users:
         raise HolderLost(f"our :{opts.reaction}: reaction on {att.ts} vanished while acquiring")
-    if len(set(users)) == 1:
-        return None
-    item = yield from pin_item(att.ch, att.ts)
-    created_by = (item or {}).get("created_by")
-    winner = created_by if created_by in users else users[0]
+    winner = users[0]   # append-only order: later reactors never change who is first
     if winner == me.user_id:
         return None
     yield from _undo(ctx, att, me, winner=winner)

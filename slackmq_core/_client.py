@@ -129,7 +129,7 @@ class LockClient(_Base):
                 step = tries.on_error(raw)
                 if isinstance(step, SlackMQError):
                     raise step from None
-                (self._sleep or time.sleep)(step)
+                (self._sleep if self._sleep is not None else time.sleep)(step)
                 continue
             data, headers = response_parts(resp)
             return Reply(data, headers, tries.ambiguous)

@@ -16,9 +16,12 @@ Acquire, for the strategy's primitives in order (pin first: the one channel-wide
    post a claim note and read the thread (``conversations.replies``).
 
 Ties between *different* users (reactions do not exclude them) are broken by what Slack shows to
-everyone alike: the winner is the pin's ``created_by`` when that user also carries the lock
-reaction, else the first user in the reaction's ``users`` list. In ``claim`` mode the earliest live
-claim note (Slack ts order, strictly increasing per channel) wins.
+everyone alike: the first user in the lock reaction's ``users`` list wins. That list only grows at
+its end, so a later reactor never changes who is first (a rule that also weighed the pin's
+``created_by`` would not be stable: the pin's creator may react after someone else already won).
+In ``claim`` mode the earliest live claim note (Slack ts order, strictly increasing per channel)
+wins. Limit: a leftover lock reaction of another bot (one a force-release could not remove) keeps
+beating other users until that bot removes it; ``force_release`` reports it as not removable.
 
 A loser removes the marks it placed, except those it cannot prove are its own: a pin is removed only
 when no one holds the message, or when ``pins.list`` says our user created it and the winner is a
@@ -37,6 +40,18 @@ pin+star             p²           p (stars are private per user: no shared orde
 pin+star+reaction    p³           0
 claim                0            0 (claim notes are totally ordered by ts)
 ==================== ============ ===================================================
+
+Ambiguous writes (the answer lost, the retry told "already"): a pin is settled by ``pins.list``:
+ours when ``created_by`` is our user and ``created`` is not older than our attempt (2 s of clock
+skew allowed). With one shared user that cannot tell us from a sibling that pinned in the same
+moment, so ``pin`` alone may then double-hold (it has no second primitive to arbitrate; it never
+leaks the pin). With two or more primitives the next one arbitrates: a sibling that pinned has
+reacted / starred before us (we back off) or after us (it backs off); an "already" reaction after
+our own ambiguous reactions.add is ours. So, for workers sharing one user, an ambiguous outcome on
+*every* primitive counts like a race on every primitive (probability ≈ a^k for an ambiguity rate a
+and k primitives): we then take the lock rather than leak it. Different users are not affected
+(``already_reacted`` can only be our own user's reaction), and in ``claim`` mode the claim note
+arbitrates anyway.
 
 Cost in API calls (uncontended; Slack tiers: pins.* T2, reactions.add/get T3, reactions.remove
 T2, chat.postMessage special ~1/s/channel, chat.delete/update T3, conversations.replies T3 — T1 for
