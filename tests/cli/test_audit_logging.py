@@ -79,22 +79,7 @@ def test_audit_lines_from_threads_never_interleave(tmp_path):
     assert len(list(log.entries())) == 200 == len(log.path.read_text().splitlines())
 
 
-@pytest.fixture
-def restore_root_logger():
-    root = logging.getLogger()
-    level = root.level
-    yield
-    from slackmq_core import _logging
-
-    if _logging._installed is not None:
-        root.removeHandler(_logging._installed)
-        _logging._installed.close()
-        _logging._installed = None
-    root.setLevel(level)
-
-
-def test_logging_goes_to_the_log_dir_at_the_env_level_with_tokens_redacted(
-        tmp_path, monkeypatch, restore_root_logger):
+def test_logging_goes_to_the_log_dir_at_the_env_level_with_tokens_redacted(tmp_path, monkeypatch):
     monkeypatch.setenv("SLACKMQ_LOG_LEVEL", "debug")
     path = setup_logging()
     assert path == tmp_path / "xdg-state" / "slackmq" / "log" / "slackmq.log"
@@ -116,7 +101,7 @@ def test_logging_goes_to_the_log_dir_at_the_env_level_with_tokens_redacted(
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_log_level_default_is_info_and_setup_replaces_its_handler(tmp_path, restore_root_logger):
+def test_log_level_default_is_info_and_setup_replaces_its_handler(tmp_path):
     path = setup_logging(log_dir=tmp_path)
     setup_logging(log_dir=tmp_path)
     ours = [h for h in logging.getLogger().handlers if getattr(h, "baseFilename", "") == str(path)]
@@ -128,14 +113,14 @@ def test_log_level_default_is_info_and_setup_replaces_its_handler(tmp_path, rest
     assert "shown" in text and "hidden detail" not in text
 
 
-def test_bad_log_level_is_a_config_error(monkeypatch, restore_root_logger):
+def test_bad_log_level_is_a_config_error(monkeypatch):
     monkeypatch.setenv("SLACKMQ_LOG_LEVEL", "chatty")
     with pytest.raises(ConfigError, match=r"invalid SLACKMQ_LOG_LEVEL 'chatty': use one of debug"):
         setup_logging()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX dirs")
-def test_unwritable_log_dir_does_not_fail(tmp_path, restore_root_logger):
+def test_unwritable_log_dir_does_not_fail(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert setup_logging(log_dir=blocker / "sub") is None
