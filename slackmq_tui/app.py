@@ -60,6 +60,8 @@ class ConsoleServices:
     """Epoch seconds; tests inject a fixed clock so ages and times are deterministic."""
     close: Callable[[], Any] | None = None
     """Called (and awaited when it returns an awaitable) when the app exits."""
+    actor: list[str] = field(default_factory=lambda: [f"{_local_user()} via slackmq console"])
+    """Who acts, for the audit log (one mutable cell shared with the lock clients' factory)."""
 
 
 class SlackMQApp(App[None]):
@@ -71,7 +73,6 @@ class SlackMQApp(App[None]):
     def __init__(self, services: ConsoleServices) -> None:
         super().__init__()
         self.services = services
-        self.actor = f"{_local_user()} (console)"
 
     def get_default_screen(self) -> Screen:
         from slackmq_tui.screens.main import MainScreen
@@ -89,8 +90,16 @@ class SlackMQApp(App[None]):
             screen.activity(f"{doing} failed: {advice}", "error")
         return advice
 
+    @property
+    def actor(self) -> str:
+        return self.services.actor[0]
+
     def set_actor(self, identity_label: str) -> None:
-        self.actor = f"{_local_user()} as {identity_label} (console)"
+        """Name the Slack identity in audit records from now on (after auth.test)."""
+        actor = f"{_local_user()} as {identity_label} via slackmq console"
+        self.services.actor[0] = actor
+        if hasattr(self.services.client, "actor"):
+            self.services.client.actor = actor
 
     async def audit(self, *, action: str, channel: str, ts: str | None, result: str,
                     detail: Any = None) -> None:
@@ -154,11 +163,11 @@ def make_app(profile: Profile, *, read_only: bool = False, clock: Callable[[], f
     options = profile.lock_options().with_(read_only=ro)
     app_token = profile.app_token.reveal() if profile.app_token is not None else None
     audit = AuditLog(audit_path)
-    actor = f"{_local_user()} (console)"
+    actor = [f"{_local_user()} via slackmq console"]
 
     def client_for(strategy: str) -> AsyncLockClient:
         return AsyncLockClient(web, options.with_(strategy=strategy), clock=clock, audit=audit,
-                               actor=actor)
+                               actor=actor[0])
 
     def watcher_factory(channel_ids: Sequence[str]) -> Watcher:
         return Watcher(web, channel_ids, app_token=app_token, base_url=profile.api_url,
@@ -181,5 +190,6 @@ def make_app(profile: Profile, *, read_only: bool = False, clock: Callable[[], f
         stale_after=options.stale_after,
         clock=clock,
         close=close,
+        actor=actor,
     )
     return SlackMQApp(services)

@@ -18,7 +18,8 @@ class AckDialog(ModalScreen[str | None]):
     """Dismisses with the chosen strategy name, or None when cancelled.
 
     ``strategies`` are the names in the order to offer; ``usable`` maps a name to "ok" or to why
-    this identity cannot use it (from whoami); unusable ones are shown disabled with the reason.
+    this identity cannot use it (from whoami); unusable ones are shown disabled with the reason
+    ("unknown…" verdicts, when Slack did not list the token's scopes, stay selectable).
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -35,7 +36,7 @@ class AckDialog(ModalScreen[str | None]):
 
     def _option(self, name: str) -> Option:
         why = self.usable.get(name, "ok")
-        if why == "ok":
+        if why == "ok" or why.startswith("unknown"):     # "unknown": Slack did not say; try it
             label = Content.from_markup("[b]$name[/b]", name=name)
             if name == self.default:
                 label += Content.from_markup(" [$text-muted](profile default)[/]")

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import WorkerState
 
 from slackmq_core import ChannelInfo, Identity, LockState, MessageLock
 
@@ -35,6 +36,9 @@ from slackmq_tui.widgets.stream_model import HELD_STATES, MessageFilter, StreamM
 MUTATING = frozenset({"ack", "unack", "done", "force_unack", "clear_stale"})
 #: Actions that need a selected message.
 ON_MESSAGE = frozenset({"ack", "unack", "done", "force_unack"})
+#: Worker groups that run for the whole session (not counted when deciding if the screen is idle).
+PERSISTENT_GROUPS = frozenset({"live", "sync"})
+BUSY = (WorkerState.PENDING, WorkerState.RUNNING)
 #: How many messages keep their recent events for the detail panel.
 EVENT_MEMORY = 2000
 
@@ -75,7 +79,10 @@ class MainScreen(DataWorkers, LockActions, Screen[None]):
         self._dirty: dict[tuple[str, str], None] = {}
         self._dirty_event = asyncio.Event()
         self._paging: set[str] = set()
+        self._syncing = False
         self._watcher = None
+        self.watching: set[str] = set()
+        """Channels whose live updates have started (the watcher's first resync arrived)."""
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -129,10 +136,35 @@ class MainScreen(DataWorkers, LockActions, Screen[None]):
         self.start()
         self.sync_dirty()
 
+    @property
+    def idle(self) -> bool:
+        """No Slack call in flight or queued (the live and sync loops themselves excepted)."""
+        if self._dirty or self._syncing:
+            return False
+        return not any(w.group not in PERSISTENT_GROUPS and w.state in BUSY
+                       for w in self.app.workers)
+
+    @property
+    def ready(self) -> bool:
+        """Start-up is over: identity and channels known, the shown channel loaded, live updates
+        running for every channel (when there is a watcher), and nothing in flight."""
+        if self.identity is None or self.current is None:
+            return False
+        model = self.models.get(self.current)
+        if model is None or model.pages_loaded == 0:
+            return False
+        if self.services.watcher_factory is not None and not set(self.infos) <= self.watching:
+            return False
+        return self.idle
+
     def _tick(self) -> None:
         """Once a second: ages move on, the status bar follows the watcher."""
         self.stream.refresh_ages()
         self.detail.repaint()
+        self.follow_watcher()
+
+    def follow_watcher(self) -> None:
+        """Copy the watcher's status (mode, since, freshness, 429 waits) to the status bar."""
         watcher = self._watcher
         if watcher is not None:
             st = watcher.status
@@ -274,8 +306,10 @@ class MainScreen(DataWorkers, LockActions, Screen[None]):
 
     def on_channel_event_received(self, message: ChannelEventReceived) -> None:
         event = message.event
+        self.follow_watcher()
         if event.kind == "resync":
             name = self.channel_name(event.channel)
+            self.watching.add(event.channel)
             if event.reason == "start":
                 self.activity(f"#{name}: watching for changes")
             else:

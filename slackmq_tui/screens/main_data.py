@@ -241,11 +241,15 @@ class DataWorkers:
         while True:
             await self._dirty_event.wait()
             self._dirty_event.clear()
-            while self._dirty:
-                channel, ts = next(iter(self._dirty))
-                del self._dirty[(channel, ts)]
-                if channel in self.models:
-                    await self.reread(channel, ts)
+            self._syncing = True
+            try:
+                while self._dirty:
+                    channel, ts = next(iter(self._dirty))
+                    del self._dirty[(channel, ts)]
+                    if channel in self.models:
+                        await self.reread(channel, ts)
+            finally:
+                self._syncing = False
             self.status.set_status(last_update=self.clock())
 
     def new_message(self: MainScreen, event: ChannelEvent) -> MessageLock:

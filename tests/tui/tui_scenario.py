@@ -144,3 +144,95 @@ async def populate(emu, clock: FakeClock) -> Scenario:
         if getattr(client, "session", None) is not None:
             await client.session.close()
     return sc
+
+
+# -- driving the app ------------------------------------------------------------------------------
+
+async def wait_until(pilot, predicate, *, timeout: float = 15.0, what: str = "a condition") -> None:
+    """Poll ``predicate`` between UI turns until it holds; fail after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def main_screen(app):
+    from slackmq_tui.screens.main import MainScreen
+
+    for screen in app.screen_stack:
+        if isinstance(screen, MainScreen):
+            return screen
+    raise AssertionError("the main screen is not on the stack")
+
+
+async def settle(pilot, *, timeout: float = 15.0) -> None:
+    """Wait until no Slack call is in flight or queued, then let the screen repaint."""
+    screen = main_screen(pilot.app)
+    await wait_until(pilot, lambda: screen.idle, timeout=timeout, what="the console to be idle")
+    await pilot.pause()
+
+
+async def ready(pilot, *, timeout: float = 15.0) -> None:
+    """Wait for start-up to finish (identity, channels, first page, live updates), then settle;
+    no cursor blinks, so screenshots are the same every time."""
+    screen = main_screen(pilot.app)
+    await wait_until(pilot, lambda: screen.ready, timeout=timeout, what="the console to start")
+    await settle(pilot, timeout=timeout)
+    no_blink(pilot.app)
+
+
+def no_blink(app) -> None:
+    from textual.widgets import Input
+
+    for screen in app.screen_stack:
+        for widget in screen.query(Input):
+            widget.cursor_blink = False
+
+
+async def select(pilot, ts: str) -> None:
+    """Put the stream's cursor on the message ``ts`` and wait for its detail to load."""
+    screen = main_screen(pilot.app)
+    assert screen.stream.select_ts(ts), f"{ts} is not in the stream"
+    await pilot.pause()
+    await settle(pilot)
+
+
+async def slack_marks(base_url: str, channel: str, ts: str) -> dict:
+    """What Slack itself says is on a message, read with the console's own token:
+    ``{"pin": created_by or None, "reactions": {name: [user, ...]}}``."""
+    web = make_async_client("xoxb-emu-console", base_url=base_url)
+    try:
+        pins = await web.pins_list(channel=channel)
+        pin = next((item.get("created_by") for item in pins["items"]
+                    if item.get("message", {}).get("ts") == ts), None)
+        got = await web.reactions_get(channel=channel, timestamp=ts, full=True)
+        reactions = {r["name"]: list(r["users"]) for r in got["message"].get("reactions", [])}
+    finally:
+        if web.session is not None:
+            await web.session.close()
+    return {"pin": pin, "reactions": reactions}
+
+
+class ActionLog:
+    """A Pilot ``message_hook`` that keeps every ActionFinished the console posts."""
+
+    def __init__(self) -> None:
+        self.finished: list = []
+
+    def __call__(self, message) -> None:
+        from slackmq_tui.messages import ActionFinished
+
+        if isinstance(message, ActionFinished):
+            self.finished.append(message)
+
+    async def wait(self, pilot, action: str, *, count: int = 1):
+        """The ``count``-th finished ``action``, once its row has been re-read."""
+        await wait_until(pilot, lambda: len(self.of(action)) >= count, what=f"{action} to finish")
+        await settle(pilot)
+        return self.of(action)[count - 1]
+
+    def of(self, action: str) -> list:
+        return [m for m in self.finished if m.action == action]
