@@ -15,6 +15,7 @@ no ``pinned_item`` message into the channel; deleting a parent that has replies 
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable
@@ -42,6 +43,11 @@ class Caller:
     scopes: frozenset[str] = frozenset()
     app_id: str | None = None
     bot_id: str | None = None
+
+    @functools.cached_property
+    def scope_header(self) -> str:
+        """``X-OAuth-Scopes``: the token's scopes, comma-separated."""
+        return ",".join(sorted(self.scopes))
 
 
 @dataclass

@@ -168,6 +168,7 @@ class Emulator:
             status = faults.fail_before()
             if status:
                 return _server_error(status)
+        headers = {"Content-Type": _CONTENT_TYPE}
         try:
             args = await _read_args(request)
             route = ROUTES.get(method)
@@ -186,17 +187,20 @@ class Emulator:
             if mine is None:
                 mine = self._by_user[who] = {}
             mine[method] = mine.get(method, 0) + 1
+            headers["X-OAuth-Scopes"] = caller.scope_header
+            headers["X-Accepted-OAuth-Scopes"] = route.scope or ""
             authorize(route, caller)
             if self.limiter.enabled:
                 channel = args.get("channel") if route.tier == "post" else None
                 self.limiter.check(method, route.tier, caller.app_id or caller.user,
                                    self.workspace.team.id, str(channel or ""))
-            body = route.handler(self, caller, args)
+            ctx = _ForHost(self, f"ws://{request.host}") if route.post_only else self
+            body = route.handler(ctx, caller, args)
         except E.SlackError as exc:
             if exc.status == 429:
                 self._ratelimited += 1
             return web.Response(body=exc.body_bytes(), status=exc.status,
-                                headers={"Content-Type": _CONTENT_TYPE, **exc.headers})
+                                headers={**headers, **exc.headers})
         if method in MUTATING and self.config.state_file:
             self.save()
         if faults.active:
@@ -208,7 +212,7 @@ class Emulator:
             if after == "5xx":
                 return _server_error(500)
         body["ok"] = True
-        return web.Response(body=_encode(body).encode(), headers={"Content-Type": _CONTENT_TYPE})
+        return web.Response(body=_encode(body).encode(), headers=headers)
 
     # -- in-process control (the /_emulator/ routes call these) -----------------------------------
     def post(self, channel: str, user: str, text: str, *, thread_ts: str | None = None,
@@ -280,6 +284,14 @@ class Emulator:
         self._by_user: dict[str, dict[str, int]] = {}
         self._ratelimited = 0
         self.faults.injected = 0
+
+
+class _ForHost:
+    """The emulator as seen by one request: ``ws_base`` from the Host the client used."""
+
+    def __init__(self, emu: Emulator, ws_base: str) -> None:
+        self.backend, self.hub, self.tier1_history = emu.backend, emu.hub, emu.tier1_history
+        self.ws_base = ws_base
 
 
 def _server_error(status: int) -> web.Response:

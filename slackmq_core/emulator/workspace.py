@@ -113,7 +113,7 @@ class User:
 
 @dataclass(frozen=True)
 class Token:
-    token: str
+    token: str = field(repr=False)  # the emulator's tokens are fake, but keep them out of reprs
     scopes: tuple[str, ...]
     user: str | None = None
     app: str | None = None

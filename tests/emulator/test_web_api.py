@@ -372,3 +372,12 @@ def test_arguments_from_query_form_json_and_token_field(emulator, job):
     assert (status, body["error"]) == (200, "invalid_json")
     status, body = _raw(emulator, "auth.test", method="GET")
     assert (status, body) == (200, {"ok": False, "error": "not_authed"})
+
+
+def test_oauth_scope_headers(clients):
+    resp = clients["nopin"].auth_test()
+    scopes = resp.headers["X-OAuth-Scopes"].split(",")
+    assert "reactions:write" in scopes and "pins:write" not in scopes
+    with pytest.raises(SlackApiError) as info:
+        clients["nopin"].pins_add(channel=JOBS, timestamp="1500000000.000001")
+    assert info.value.response.headers["X-Accepted-OAuth-Scopes"] == "pins:write"
