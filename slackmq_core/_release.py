@@ -13,7 +13,7 @@ any member may remove, and which ages into ``stale``) rather than an invisible r
 from __future__ import annotations
 
 from slackmq_core._acquire import post_claim_note
-from slackmq_core._exceptions import HolderLost, NotOwner, SlackAPIError, SlackMQError
+from slackmq_core._exceptions import HolderLost, LeaseExpired, NotOwner, SlackAPIError, SlackMQError
 from slackmq_core._lease import CLAIM_EVENT, claim_metadata, claim_text, failed_metadata, read_notes
 from slackmq_core._model import Lease, LockResult, Mark, Outcome, Primitive
 from slackmq_core._protocol import (
@@ -74,6 +74,8 @@ def heartbeat(ctx: Ctx, channel: str, ts: str) -> Gen:
     held = ctx.held.get((ch, ts))
     if held is None:
         raise NotOwner(f"heartbeat on {ch} {ts}: this client does not hold it")
+    if held.lease is not None and not held.lease.alive(ctx.clock()):
+        yield from _check_still_ours(ctx, held, me)
     if not held.note_ts:
         expires = yield from post_claim_note(ctx, ch, ts, held.claim_id, held.note_ts)
         held.marks.append(Mark(Primitive.CLAIM, me.holder, ctx.clock(), held.note_ts[0]))
@@ -91,6 +93,19 @@ def heartbeat(ctx: Ctx, channel: str, ts: str) -> Gen:
             raise
     held.lease = Lease(ctx.worker_id, ctx.host, ctx.pid, expires, held.note_ts[0], me.holder)
     return held.lease
+
+
+def _check_still_ours(ctx: Ctx, held: HeldLock, me: Me) -> Gen:
+    """Our lease ran out: a reaper may have taken the lock. Renew only if our marks are all there."""
+    ch, ts = held.channel, held.ts
+    r = yield call("reactions.get", {"channel": ch, "timestamp": ts, "full": True})
+    msg = r.get("message") or {}
+    kinds = {m.primitive for m in held.marks}
+    lost = (Primitive.REACTION in kinds and me.user_id not in reaction_users(msg, ctx.options.reaction)) \
+        or (Primitive.PIN in kinds and ch not in (msg.get("pinned_to") or [ch]))
+    if lost:
+        ctx.held.pop((ch, ts), None)
+        raise LeaseExpired(f"our lease on {ch} {ts} expired and our marks are gone: the lock was reaped")
 
 
 def _react(ctx: Ctx, ch: str, ts: str, name: str, held: HeldLock) -> Gen:

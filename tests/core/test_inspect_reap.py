@@ -151,9 +151,40 @@ def test_whoami_reports_token_type_and_strategies(emulator):
     assert dana.token_type == "user" and not dana.is_bot
 
 
-@pytest.mark.xfail(strict=True, reason="the emulator does not send X-OAuth-Scopes yet (asked its owner)")
 def test_whoami_reads_scopes_from_the_response_header(emulator):
     nopin = lock_client(emulator, "xoxb-emu-nopin").whoami()
     assert "pins:write" not in nopin.scopes and "reactions:write" in nopin.scopes
     assert nopin.strategies["pin+reaction"] == "missing scope pins:write"
     assert lock_client(emulator, "xoxb-emu-alpha").whoami().strategies["claim"] == "ok"
+
+
+def test_a_reaped_holder_learns_it_on_its_next_heartbeat(emulator):
+    from slackmq_core import LeaseExpired
+
+    (ts,) = post_jobs(emulator, 1)
+    holder = lock_client(emulator, "xoxb-emu-alpha", claim_note=True, lease_seconds=60)
+    holder.acquire(JOBS, ts)
+    reaper = LockClient(make_client("xoxb-emu-alpha", base_url=emulator.base_url), clock=later(1000))
+    assert [r.ts for r in reaper.reap(JOBS).reaped] == [ts]
+    holder.ctx.clock = later(1000)          # the holder wakes up after its lease ran out
+    with pytest.raises(LeaseExpired):
+        holder.heartbeat(JOBS, ts)
+    assert holder.release(JOBS, ts).outcome is Outcome.NOT_HELD
+
+
+def test_every_mutating_operation_is_audited_without_the_token(emulator, tmp_path):
+    from slackmq_core import AuditLog
+
+    (ts,) = post_jobs(emulator, 1)
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    alpha = LockClient(make_client("xoxb-emu-alpha", base_url=emulator.base_url), audit=audit, actor="ops")
+    alpha.acquire(JOBS, ts)
+    alpha.heartbeat(JOBS, ts)
+    alpha.complete(JOBS, ts)
+    alpha.force_release(JOBS, ts)
+    alpha.inspect(JOBS, ts)                 # reads are not audited
+    entries = list(audit.entries())
+    assert [e["action"] for e in entries] == ["acquire", "heartbeat", "complete", "force_release"]
+    assert entries[0]["result"] == "acquired" and entries[0]["actor"] == "ops"
+    assert all(e["ts"] == ts and e["channel"] == JOBS for e in entries)
+    assert "xoxb" not in (tmp_path / "audit.jsonl").read_text()
