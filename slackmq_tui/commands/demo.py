@@ -41,20 +41,29 @@ def add_demo_options(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from(args: argparse.Namespace):
+    """A DemoConfig from the options; the defaults for any option the namespace lacks (the
+    `slackmq tui` fallback passes its own namespace)."""
     from slackmq_core import InputError
     from slackmq_core.demo import DemoConfig
 
-    if args.faults not in FAULTS:
-        raise InputError(f"--faults {args.faults!r}: use one of {', '.join(FAULTS)}")
-    if args.duration <= 0 or args.duration > 86_400:
-        raise InputError(f"--duration {args.duration!r}: give seconds, more than 0 and at most 86400")
-    return DemoConfig(workers=args.workers, rate=args.rate, seed=args.seed, faults=args.faults,
-                      time_scale=args.time_scale)
+    opt = {k: getattr(args, k, v) for k, v in _defaults().items()}
+    if opt["faults"] not in FAULTS:
+        raise InputError(f"--faults {opt['faults']!r}: use one of {', '.join(FAULTS)}")
+    if not 0 < opt["duration"] <= 86_400:
+        raise InputError(f"--duration {opt['duration']!r}: give seconds, more than 0 and at most 86400")
+    return DemoConfig(workers=opt["workers"], rate=opt["rate"], seed=opt["seed"], faults=opt["faults"],
+                      time_scale=opt["time_scale"])
+
+
+def _defaults() -> dict:
+    parser = argparse.ArgumentParser()
+    add_demo_options(parser)
+    return vars(parser.parse_args([]))
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
-    if args.headless:
+    if getattr(args, "headless", False):
         return run_headless(config, args.duration, as_json=args.json)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         from slackmq_core import InputError
@@ -78,8 +87,6 @@ def run_console(config) -> int:
 
 def open_console(demo):
     """The console app on a started demo; quitting it stops the demo (fleet, then emulator)."""
-    import asyncio
-
     from slackmq_core.audit import default_audit_path
     from slackmq_tui.app import make_app
 
@@ -93,12 +100,33 @@ def open_console(demo):
                 if hasattr(result, "__await__"):
                     await result
         finally:
-            await asyncio.to_thread(demo.stop)
+            await _in_thread(demo.stop)
 
     app.services.close = close
     app.sub_title = (f"demo: {len(demo.specs)} workers, {demo.config.rate:g} jobs/s, "
                      f"faults {demo.config.faults}, stale after {demo.config.stale_ttl:g} s")
     return app
+
+
+async def _in_thread(fn) -> None:
+    """Run a blocking ``fn`` in a thread of its own (not the loop's executor, whose threads would
+    outlive the console) and wait for it without blocking the UI."""
+    import asyncio
+    import threading
+
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+
+    def target() -> None:
+        try:
+            fn()
+        finally:
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+    thread = threading.Thread(target=target, name="slackmq-demo-stop", daemon=True)
+    thread.start()
+    await done
+    thread.join()
 
 
 def run_headless(config, duration: float, *, as_json: bool = False) -> int:
@@ -123,11 +151,3 @@ def run_headless(config, duration: float, *, as_json: bool = False) -> int:
         print("\n".join(summary.lines()))
     return 1 if summary.duplicates else 0
 
-
-def run_fallback(reason: str) -> int:
-    """`slackmq tui` with no token configured: say so in one line, then run the demo console."""
-    print(f"slackmq: {reason}: opening the embedded demo instead (`slackmq config init` sets one up)",
-          file=sys.stderr)
-    from slackmq_core.demo import DemoConfig
-
-    return run_console(DemoConfig())
