@@ -42,10 +42,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from slackmq_core import _demo_seed as seed
+from slackmq_core import _demo_data as seed
+from slackmq_core._demo_data import DemoSummary, WorkerReport, WorkerSpec, roster
 from slackmq_core._exceptions import InputError
 from slackmq_core._strategy import LockOptions
 from slackmq_core.worker import Job, Worker, WorkerStats
@@ -57,7 +58,6 @@ log = logging.getLogger("slackmq.demo")
 CHANNEL = "C0JOBS0001"
 CONSOLE_BOT, CONSOLE_APP = "xoxb-emu-console", "xapp-emu-console"
 _PUBLISHER = "xoxb-emu-publisher"
-MAX_WORKERS = 16
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,8 @@ class DemoConfig:
     drain_seconds: float = 1.0            # stop(): how long running jobs get before they are released
 
     def __post_init__(self) -> None:
-        if not isinstance(self.workers, int) or not 1 <= self.workers <= MAX_WORKERS:
-            raise InputError(f"--workers {self.workers!r}: give a whole number from 1 to {MAX_WORKERS}")
+        if not isinstance(self.workers, int) or not 1 <= self.workers <= seed.MAX_WORKERS:
+            raise InputError(f"--workers {self.workers!r}: give a whole number from 1 to {seed.MAX_WORKERS}")
         if not 0 < self.rate <= 10:
             raise InputError(f"--rate {self.rate!r}: give jobs per second, more than 0 and at most 10")
         if self.faults not in seed.FAULT_PRESETS:
@@ -91,81 +91,6 @@ class DemoConfig:
         for name in ("stale_ttl", "lease_seconds", "slow_seconds", "crash_after", "drain_seconds"):
             if getattr(self, name) <= 0:
                 raise InputError(f"{name} {getattr(self, name)!r}: give a positive number of seconds")
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    name: str
-    bot: str                  # alpha | bravo | charlie | delta
-    socket: bool              # Socket Mode with the bot's app token, else polling
-    role: str = "general"     # general | slow | crash
-
-    @property
-    def bot_token(self) -> str:
-        return f"xoxb-emu-{self.bot}"
-
-    @property
-    def app_token(self) -> str | None:
-        return f"xapp-emu-{self.bot}" if self.socket else None
-
-    @property
-    def mode(self) -> str:
-        return f"socket ({self.bot} app)" if self.socket else "polling"
-
-
-def roster(n: int) -> list[WorkerSpec]:
-    """The first ``n`` workers of the fleet (see the module docstring)."""
-    base = [WorkerSpec("alpha-1", "alpha", True), WorkerSpec("bravo-1", "bravo", True),
-            WorkerSpec("charlie", "charlie", False), WorkerSpec("delta-slow", "delta", False, "slow"),
-            WorkerSpec("bravo-gpu", "bravo", False, "crash"), WorkerSpec("alpha-2", "alpha", True),
-            WorkerSpec("bravo-2", "bravo", True)]
-    extra = [WorkerSpec(f"{bot}-{i}", bot, True) for i in range(3, 11) for bot in ("alpha", "bravo")]
-    return (base + extra)[:n]
-
-
-@dataclass(frozen=True)
-class WorkerReport:
-    name: str
-    mode: str
-    role: str
-    state: str                # running | stopped | crashed | failed: <error>
-    stats: WorkerStats
-
-
-@dataclass(frozen=True)
-class DemoSummary:
-    seconds: float
-    published: int
-    started: int                          # handler starts (jobs taken)
-    completed: int
-    failed: int
-    crashed: tuple[str, ...]              # ts of the jobs a worker died on
-    duplicates: dict[str, tuple[str, ...]]  # ts -> the workers that each ran it (should be empty)
-    workers: tuple[WorkerReport, ...]
-    api_calls: int
-    ratelimited: int
-    faults_injected: int
-    seeded: dict[str, list[str]] = field(default_factory=dict)
-
-    def lines(self) -> list[str]:
-        """The headless summary, as printed by ``slackmq demo --headless``."""
-        out = [f"demo ran {self.seconds:.0f} s: {self.published} jobs published, {self.started} taken, "
-               f"{self.completed} done, {self.failed} failed, {len(self.crashed)} left by a crashed worker"]
-        width = max(len(w.name) for w in self.workers) if self.workers else 6
-        out.append(f"  {'worker':<{width}}  {'events':<17} {'won':>4} {'done':>4} {'fail':>4} "
-                   f"{'lost':>4} {'skip':>4} {'beats':>5}  state")
-        for w in self.workers:
-            s = w.stats
-            out.append(f"  {w.name:<{width}}  {w.mode:<17} {s.acquired:>4} {s.completed:>4} {s.failed:>4} "
-                       f"{s.lost:>4} {s.skipped:>4} {s.heartbeats:>5}  {w.state}")
-        if self.duplicates:
-            out.append(f"PROCESSED TWICE: {len(self.duplicates)} message(s): " + ", ".join(
-                f"{ts} by {' and '.join(ws)}" for ts, ws in sorted(self.duplicates.items())))
-        else:
-            out.append("no message was processed twice")
-        out.append(f"emulator: {self.api_calls} API calls, {self.ratelimited} rate-limited (429), "
-                   f"{self.faults_injected} faults injected")
-        return out
 
 
 class Demo:
@@ -422,8 +347,9 @@ class Demo:
         self._workers[spec.name].stop()
 
     async def _publish(self) -> None:
-        from slackmq_core._slack import make_async_client
         from slack_sdk.errors import SlackApiError
+
+        from slackmq_core._slack import make_async_client
 
         cfg = self.config
         rng = random.Random(f"{cfg.seed}:publisher")

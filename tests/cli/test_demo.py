@@ -14,7 +14,7 @@ import time
 import pytest
 
 from slackmq_core import LockClient, LockOptions, LockState, make_client
-from slackmq_core._demo_seed import CRASH_KIND, GENERAL_KINDS, SLOW_KIND, kind_of
+from slackmq_core._demo_data import CRASH_KIND, GENERAL_KINDS, SLOW_KIND, kind_of
 from slackmq_core.demo import CHANNEL, Demo, DemoConfig, roster
 from slackmq_tui.cli import main
 

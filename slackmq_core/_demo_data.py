@@ -1,4 +1,5 @@
-"""The embedded demo's data: job texts, fault presets, and the history seeded before the fleet starts.
+"""The embedded demo's data: job texts, fault presets, the fleet's roster, the history seeded before
+the fleet starts, and the summary of a run.
 
 The demo workspace is the emulator's default one. Seeding moves the emulator's clock back (the
 emulator takes an injected clock) so the channel opens with an hour of believable history: jobs done
@@ -12,9 +13,12 @@ from __future__ import annotations
 import random
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["FAULT_PRESETS", "GENERAL_KINDS", "ShiftedClock", "job_text", "kind_of", "seed_history"]
+from slackmq_core.worker import WorkerStats
+
+__all__ = ["DemoSummary", "FAULT_PRESETS", "GENERAL_KINDS", "MAX_WORKERS", "ShiftedClock", "WorkerReport",
+           "WorkerSpec", "job_text", "kind_of", "roster", "seed_history"]
 
 #: Kinds every general worker takes.
 GENERAL_KINDS = ("resize-image", "send-invoice", "sync-crm", "rebuild-search-index",
@@ -36,6 +40,7 @@ _SUBJECTS = {
 _CUSTOMERS = ("acme", "globex", "initech", "umbrella", "hooli", "vandelay", "stark")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
+MAX_WORKERS = 16
 _KIND_RE = re.compile(r"^job \d+ · ([a-z-]+)")
 
 #: ``--faults``: what the emulator injects (see emulator/faults.py).
@@ -124,3 +129,79 @@ def seed_history(emu, clock: ShiftedClock, *, options, rng: random.Random, chann
     finally:
         clock.offset = 0.0
     return out
+
+
+# -- the fleet's roster and the summary of a run ------------------------------------------------
+@dataclass(frozen=True)
+class WorkerSpec:
+    name: str
+    bot: str                  # alpha | bravo | charlie | delta
+    socket: bool              # Socket Mode with the bot's app token, else polling
+    role: str = "general"     # general | slow | crash
+
+    @property
+    def bot_token(self) -> str:
+        return f"xoxb-emu-{self.bot}"
+
+    @property
+    def app_token(self) -> str | None:
+        return f"xapp-emu-{self.bot}" if self.socket else None
+
+    @property
+    def mode(self) -> str:
+        return f"socket ({self.bot} app)" if self.socket else "polling"
+
+
+def roster(n: int) -> list[WorkerSpec]:
+    """The first ``n`` workers of the fleet (see the module docstring)."""
+    base = [WorkerSpec("alpha-1", "alpha", True), WorkerSpec("bravo-1", "bravo", True),
+            WorkerSpec("charlie", "charlie", False), WorkerSpec("delta-slow", "delta", False, "slow"),
+            WorkerSpec("bravo-gpu", "bravo", False, "crash"), WorkerSpec("alpha-2", "alpha", True),
+            WorkerSpec("bravo-2", "bravo", True)]
+    extra = [WorkerSpec(f"{bot}-{i}", bot, True) for i in range(3, 11) for bot in ("alpha", "bravo")]
+    return (base + extra)[:n]
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    name: str
+    mode: str
+    role: str
+    state: str                # running | stopped | crashed | failed: <error>
+    stats: WorkerStats
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    seconds: float
+    published: int
+    started: int                          # handler starts (jobs taken)
+    completed: int
+    failed: int
+    crashed: tuple[str, ...]              # ts of the jobs a worker died on
+    duplicates: dict[str, tuple[str, ...]]  # ts -> the workers that each ran it (should be empty)
+    workers: tuple[WorkerReport, ...]
+    api_calls: int
+    ratelimited: int
+    faults_injected: int
+    seeded: dict[str, list[str]] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        """The headless summary, as printed by ``slackmq demo --headless``."""
+        out = [f"demo ran {self.seconds:.0f} s: {self.published} jobs published, {self.started} taken, "
+               f"{self.completed} done, {self.failed} failed, {len(self.crashed)} left by a crashed worker"]
+        width = max(len(w.name) for w in self.workers) if self.workers else 6
+        out.append(f"  {'worker':<{width}}  {'events':<17} {'won':>4} {'done':>4} {'fail':>4} "
+                   f"{'lost':>4} {'skip':>4} {'beats':>5}  state")
+        for w in self.workers:
+            s = w.stats
+            out.append(f"  {w.name:<{width}}  {w.mode:<17} {s.acquired:>4} {s.completed:>4} {s.failed:>4} "
+                       f"{s.lost:>4} {s.skipped:>4} {s.heartbeats:>5}  {w.state}")
+        if self.duplicates:
+            out.append(f"PROCESSED TWICE: {len(self.duplicates)} message(s): " + ", ".join(
+                f"{ts} by {' and '.join(ws)}" for ts, ws in sorted(self.duplicates.items())))
+        else:
+            out.append("no message was processed twice")
+        out.append(f"emulator: {self.api_calls} API calls, {self.ratelimited} rate-limited (429), "
+                   f"{self.faults_injected} faults injected")
+        return out
