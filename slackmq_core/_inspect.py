@@ -18,6 +18,7 @@ locked longer than ``LockOptions.stale_after`` with no live lease.
 
 from __future__ import annotations
 
+from slackmq_core._exceptions import InputError
 from slackmq_core._lease import CLAIM_EVENT, FAILED_EVENT, NoteInfo, read_notes, ts_key
 from slackmq_core._model import (
     ChannelPage,
@@ -150,7 +151,7 @@ def _with_leases(ctx: Ctx, ch: str, msgs: list[dict], pins: dict[str, dict], now
 
 def history(ctx: Ctx, channel: str, limit: int = 100, cursor: str | None = None) -> Gen:
     if not isinstance(limit, int) or not 1 <= limit <= 1000:
-        raise_input(f"bad limit {limit!r}: give a whole number from 1 to 1000")
+        raise InputError(f"bad limit {limit!r}: give a whole number from 1 to 1000")
     ch = yield from channel_ref(ctx, channel)
     args: dict = {"channel": ch, "limit": limit}
     if cursor:
@@ -162,11 +163,6 @@ def history(ctx: Ctx, channel: str, limit: int = 100, cursor: str | None = None)
     page = yield from _with_leases(ctx, ch, msgs, pins, ctx.clock())
     nxt = (r.get("response_metadata") or {}).get("next_cursor") or None
     return ChannelPage(tuple(page), nxt)
-
-
-def raise_input(message: str) -> None:
-    from slackmq_core._exceptions import InputError  # noqa: PLC0415
-    raise InputError(message)
 
 
 def locks(ctx: Ctx, channel: str) -> Gen:

@@ -77,7 +77,8 @@ from slackmq_core._exceptions import (
     SlackMQError,
     WrongTokenType,
 )
-from slackmq_core._model import ChannelInfo, Holder, Lease, Mark, Primitive
+from slackmq_core._model import ChannelInfo, Holder, Lease, Mark
+from slackmq_core._slack import scopes_of
 from slackmq_core._strategy import LockOptions
 
 __all__ = ["Call", "Ctx", "HeldLock", "Me", "Reply", "call", "check_ts", "get_me", "holder_of",
@@ -183,7 +184,6 @@ def get_me(ctx: Ctx) -> Gen:
     """auth.test once per client (cached)."""
     if ctx.me is None:
         r = yield call("auth.test")
-        from slackmq_core._slack import scopes_of  # noqa: PLC0415 - keep the protocol sdk-free
         ctx.me = Me(user_id=str(r.get("user_id", "")), name=str(r.get("user", "")),
                     team_id=str(r.get("team_id", "")), team=str(r.get("team", "")),
                     url=str(r.get("url", "")), bot_id=r.get("bot_id"), scopes=scopes_of(r.headers),
