@@ -92,9 +92,6 @@ class Bucket:
         self.stamp = now
         return max(self.blocked_until - now, (1.0 - self.tokens) / self.rate, 0.0)
 
-    def take(self) -> None:
-        self.tokens -= 1.0
-
     def block(self, now: float, seconds: float) -> None:
         """A 429: wait Retry-After, and never less than an interval (doubled per 429 in a row)."""
         self.tokens = 0.0
@@ -165,7 +162,7 @@ class PollSource:
         self._last_ok = self._loop.time()
 
     def describe(self) -> str:
-        return (f"polling history every {self.history_every:.1f}s, pins every {self.pins_every:.1f}s "
+        return (f"polling history every {self.history_every:.3g}s, pins every {self.pins_every:.3g}s "
                 f"per channel{' (tier-1 history)' if self.tier1 else ''}")
 
     # -- the loop -------------------------------------------------------------------------------
@@ -187,13 +184,14 @@ class PollSource:
             self._mark_stale()
 
     def _next_job(self, now: float) -> tuple[tuple, float]:
-        jobs: list[tuple[float, tuple]] = []
+        """The job that can run first: its own schedule, and its method's bucket (so pins.list keeps
+        its pace while a Tier-1 history bucket refills)."""
+        ready = {m: now + b.wait_time(now) for m, b in self.buckets.items()}
+        jobs = [(now if self.followups else math.inf, ready["reactions.get"], (self._poll_followup,))]
         for chan in self.chans.values():
-            jobs.append((chan.next_history, (self._poll_history, chan)))
-            jobs.append((chan.next_pins, (self._poll_pins, chan)))
-        if self.followups:
-            jobs.append((now, (self._poll_followup,)))
-        due, job = min(jobs, key=lambda j: j[0])
+            jobs.append((chan.next_history, ready["conversations.history"], (self._poll_history, chan)))
+            jobs.append((chan.next_pins, ready["pins.list"], (self._poll_pins, chan)))
+        due, job = min(((max(when, free), job) for when, free, job in jobs), key=lambda j: j[0])
         return job, due
 
     async def _call_until_ok(self, fn: Any, *args: Any) -> None:
@@ -224,7 +222,7 @@ class PollSource:
         bucket = self.buckets[method]
         while (wait := bucket.wait_time(self._loop.time())) > 0:
             await asyncio.sleep(wait)
-        bucket.take()
+        bucket.tokens -= 1.0
         self.feed.count("polls")
         try:
             response = await self.client.api_call(method, http_verb="GET", params=args)

@@ -124,6 +124,12 @@ class _Feed:
         if event.kind != "resync":
             self.update(last_event_at=self.clock())
 
+    def end(self) -> None:
+        """Put the end-of-iteration marker, making room for it if the consumer fell behind."""
+        if self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
     def resync(self, reason: str) -> None:
         for channel in self.channels:
             self.put(ChannelEvent("resync", channel, None, reason=reason))
@@ -230,8 +236,7 @@ class Watcher:
             self._error = exc
             self._feed.set_mode("offline", detail=str(exc))
         finally:
-            with contextlib.suppress(asyncio.QueueFull):
-                self._feed.queue.put_nowait(None)
+            self._feed.end()
 
     def __aiter__(self) -> AsyncIterator[ChannelEvent]:
         return self._events()
@@ -242,6 +247,7 @@ class Watcher:
         while True:
             event = await self._feed.queue.get()
             if event is None:
+                self._feed.queue.put_nowait(None)   # keep the end marker for any later iteration
                 if self._error is not None and not self._closed:
                     raise self._error
                 return
@@ -274,8 +280,7 @@ class Watcher:
             await self._source.close()
         if self._feed is not None:
             self._feed.set_mode("offline", detail="closed")
-            with contextlib.suppress(asyncio.QueueFull):
-                self._feed.queue.put_nowait(None)
+            self._feed.end()
 
     async def __aenter__(self) -> Watcher:
         await self.start()
