@@ -163,6 +163,11 @@ class MainScreen(DataWorkers, LockActions, Screen[None]):
         self.detail.repaint()
         self.follow_watcher()
 
+    @property
+    def watch_status(self):
+        """The watcher's WatchStatus, or None without live updates."""
+        return self._watcher.status if self._watcher is not None else None
+
     def follow_watcher(self) -> None:
         """Copy the watcher's status (mode, since, freshness, 429 waits) to the status bar."""
         watcher = self._watcher

@@ -42,7 +42,7 @@ def describe_result(action: str, result: LockResult) -> tuple[str, str]:
             return "warning", f"{ts} is already done: not acquired"
         case Outcome.NOT_HELD:
             return "warning", f"The console holds nothing on {ts}: nothing to {action}"
-    return "error", result.advice or f"{action} {ts} failed: {result.error or 'unknown error'}"
+    return "error", f"{action} {ts} failed: {result.advice or result.error or 'unknown error'}"
 
 
 class LockActions:

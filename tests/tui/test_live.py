@@ -1,0 +1,73 @@
+"""Live updates: rows follow Socket Mode events; a dropped socket loses nothing on screen."""
+
+from __future__ import annotations
+
+from slackmq_core import LockState, Secret
+
+from slackmq_tui.app import make_app
+from tui_scenario import JOBS, main_screen, ready, settle, wait_until, worker
+
+
+def live_app(sc, clock, tmp_path):
+    return make_app(sc.profile(app_token=Secret("xapp-emu-console")), clock=clock,
+                    audit_path=tmp_path / "a.jsonl")
+
+
+async def test_a_new_message_appears_at_the_top(scenario, clock, tmp_path):
+    emu, sc = scenario
+    app = live_app(sc, clock, tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        assert screen.status.info.mode == "live"
+        selected = screen.stream.selected.ts
+        clock.advance(5)
+        ts = emu.post(JOBS, "U0PUBLSH01", "fresh job from the publisher")
+        await wait_until(pilot, lambda: screen.stream.rows[0].ts == ts, what="the new row")
+        row = screen.stream.rows[0]
+        assert row.state is LockState.PENDING and row.text == "fresh job from the publisher"
+        assert screen.stream.selected.ts == selected          # the cursor stays on its message
+        await settle(pilot)
+        assert screen.model_for(JOBS).get(ts).author.name == "publisher"
+
+
+async def test_another_bots_lock_and_release_show_up(scenario, clock, tmp_path):
+    emu, sc = scenario
+    ts = sc.roles["pending"]
+    app = live_app(sc, clock, tmp_path)
+    alpha = worker("xoxb-emu-alpha", emu.base_url, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        model = screen.model_for(JOBS)
+        await alpha.acquire(JOBS, ts)
+        await wait_until(pilot, lambda: [h.name for h in model.get(ts).holders]
+                         == ["alpha-worker"], what="alpha's lock on the row")
+        assert model.get(ts).state is LockState.LOCKED
+        assert any("alpha-worker" in rec.text for rec in screen.events_for(JOBS, ts))
+        await alpha.release(JOBS, ts)
+        await wait_until(pilot, lambda: model.get(ts).state is LockState.PENDING,
+                         what="the release on the row")
+        await settle(pilot)
+        counts = screen.channel_list.counts(JOBS)
+        assert counts[LockState.LOCKED] == 3                 # back to the scenario's three
+
+
+async def test_a_dropped_socket_reconnects_and_catches_up(scenario, clock, tmp_path):
+    emu, sc = scenario
+    ts = sc.roles["pending"]
+    app = live_app(sc, clock, tmp_path)
+    bravo = worker("xoxb-emu-bravo", emu.base_url, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        shown = len(screen.stream.rows)
+        assert await emu.drop_sockets(mode="close") >= 1
+        await bravo.acquire(JOBS, ts)                  # while (maybe) nobody listens
+        log = screen.query_one("#activity")
+        await wait_until(pilot, lambda: screen.model_for(JOBS).get(ts).state
+                         is LockState.LOCKED, what="the change made during the drop")
+        await settle(pilot)
+        assert len(screen.stream.rows) == shown                 # nothing lost on screen
+        assert screen.watch_status.reconnects >= 1
+        assert any("reloading" in text for _, text in log.entries)
