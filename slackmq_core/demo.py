@@ -359,7 +359,7 @@ class Demo:
         while cfg.max_jobs is None or self._published < cfg.max_jobs:
             n += 1
             kind = rng.choice(seed.GENERAL_KINDS)
-            if "slow" in roles and (self._published == 1 or self._published % 25 == 24):
+            if "slow" in roles and self._published % 80 == 1:
                 kind = seed.SLOW_KIND
             elif "crash" in roles and self._published == 2:
                 kind = seed.CRASH_KIND

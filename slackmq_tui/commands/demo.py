@@ -103,8 +103,6 @@ def open_console(demo):
             await _in_thread(demo.stop)
 
     app.services.close = close
-    app.sub_title = (f"demo: {len(demo.specs)} workers, {demo.config.rate:g} jobs/s, "
-                     f"faults {demo.config.faults}, stale after {demo.config.stale_ttl:g} s")
     return app
 
 
