@@ -107,7 +107,7 @@ def main() -> None:
     ap.add_argument("--time-scale", type=float, default=60.0)
     args = ap.parse_args()
     watched, base = asyncio.run(socket_mode(args.events))
-    ms = lambda v: f"{v * 1000:.1f} ms"  # noqa: E731
+    ms = lambda v: f"{v * 1000:.1f} ms"
     print(f"Socket Mode, {args.events} messages, post -> event:")
     print(f"  Watcher       p50 {ms(statistics.median(watched))}  p99 {ms(pct(watched, 0.99))}")
     print(f"  bare SDK      p50 {ms(statistics.median(base))}  p99 {ms(pct(base, 0.99))}")

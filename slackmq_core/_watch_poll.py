@@ -62,7 +62,7 @@ if TYPE_CHECKING:
 
     from slackmq_core.watch import _Feed
 
-__all__ = ["MAX_PAGES", "PollSource", "TIERS", "Bucket", "plan"]
+__all__ = ["MAX_PAGES", "TIERS", "Bucket", "PollSource", "plan"]
 
 log = logging.getLogger("slackmq.watch")
 
@@ -226,7 +226,7 @@ class PollSource:
         self.feed.count("polls")
         try:
             response = await self.client.api_call(method, http_verb="GET", params=args)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - translated at the slack_sdk boundary
             err = _slack.translate(exc, method)
             if isinstance(err, RateLimited):
                 bucket.block(self._loop.time(), err.retry_after or 0.0)
@@ -374,9 +374,8 @@ class PollSource:
                 if emit:    # released and taken again between two polls
                     self._put("pin_removed", chan.id, ts)
                 chan.pins.pop(ts)
-            if ts not in chan.pins:
-                if emit:
-                    self._put("pin_added", chan.id, ts, user=by, message=msg)
+            if ts not in chan.pins and emit:
+                self._put("pin_added", chan.id, ts, user=by, message=msg)
             chan.pins[ts] = created
             if "reactions" in msg or ts in chan.reactions:
                 self._reactions(chan, ts, _reaction_set(msg), emit=emit)

@@ -96,7 +96,7 @@ class SocketSource:
         # would hide a revoked or mistyped app token. Errors come back as our exceptions.
         try:
             opened = await self._web.apps_connections_open(app_token=self._app_token)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - translated at the slack_sdk boundary
             raise _slack.translate(exc, "apps.connections.open") from None
         sm.wss_uri = opened["url"]
         await sm.connect()
@@ -144,7 +144,7 @@ class SocketSource:
                 self.feed.put(event)
         try:
             await client.send_socket_mode_response({"envelope_id": req.envelope_id})
-        except Exception as exc:  # the socket is being replaced: Slack redelivers, we de-duplicate
+        except Exception as exc:  # noqa: BLE001 - socket being replaced: Slack redelivers, we dedupe
             log.info("could not ack envelope %s (%s): it will be redelivered", req.envelope_id,
                      type(exc).__name__)
 

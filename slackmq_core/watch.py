@@ -25,14 +25,14 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from slackmq_core._exceptions import InputError
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
-__all__ = ["ChannelEvent", "EVENT_KINDS", "WatchStatus", "Watcher"]
+__all__ = ["EVENT_KINDS", "ChannelEvent", "WatchStatus", "Watcher"]
 
 log = logging.getLogger("slackmq.watch")
 
@@ -179,8 +179,8 @@ class Watcher:
         self.channels = channels
         self._app_token = app_token
         self._base_url = base_url
-        self._options = dict(poll_interval=poll_interval, tier1_history=tier1_history, share=share,
-                             window=window)
+        self._options = {"poll_interval": poll_interval, "tier1_history": tier1_history, "share": share,
+                         "window": window}
         self._ping_interval = ping_interval
         self._queue_size = queue_size
         self._clock = clock
@@ -232,7 +232,7 @@ class Watcher:
             await self._source.run()
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:  # a fatal error (bad token, missing scope): hand it to the consumer
+        except BaseException as exc:  # noqa: BLE001 - fatal (bad token, missing scope): for the consumer
             self._error = exc
             self._feed.set_mode("offline", detail=str(exc))
         finally:
@@ -282,7 +282,7 @@ class Watcher:
             self._feed.set_mode("offline", detail="closed")
             self._feed.end()
 
-    async def __aenter__(self) -> Watcher:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

@@ -36,16 +36,16 @@ import inspect
 import logging
 import re
 import signal
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from slackmq_core import _slack
 from slackmq_core._client import AsyncLockClient
 from slackmq_core._exceptions import HolderLost, InputError, SlackMQError
-from slackmq_core._model import LockState, Outcome
+from slackmq_core._jobs import Job, WorkerStats, in_daemon_thread, make_filter
+from slackmq_core._model import Outcome
 from slackmq_core._strategy import LockOptions
+from slackmq_core._worker_view import ChannelView
 from slackmq_core.watch import ChannelEvent, Watcher
 
 if TYPE_CHECKING:
@@ -55,35 +55,7 @@ __all__ = ["Job", "Worker", "WorkerStats"]
 
 log = logging.getLogger("slackmq.worker")
 
-_JOB_SUBTYPES = frozenset({None, "thread_broadcast", "bot_message", "file_share", "me_message"})
 _MAX_ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class Job:
-    """What a handler gets: the message it holds the lock on."""
-
-    channel: str
-    ts: str
-    text: str
-    user: str | None
-    message: dict
-    worker_id: str
-
-
-@dataclass
-class WorkerStats:
-    queued: int = 0        # messages that passed the filter and were queued
-    acquired: int = 0
-    completed: int = 0
-    failed: int = 0        # handler raised: marked failed
-    released: int = 0      # unfinished at stop: lock released for another worker
-    skipped: int = 0       # already held by someone else or finished: no API call spent
-    lost: int = 0          # acquire said held or done
-    errors: int = 0        # Slack or transport errors (logged)
-    heartbeats: int = 0
-    lost_leases: int = 0   # a heartbeat found the lock gone: the result was not reported
-    scans: int = 0
 
 
 class Worker:
@@ -108,26 +80,21 @@ class Worker:
         self.channel = ""
         self.handler = handler
         self.is_async = inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
-            getattr(handler, "__call__", None))
+            type(handler).__call__)
         self.app_token = app_token
         self.base_url = base_url
         self.worker_id = worker_id
-        self.filter = _make_filter(filter)
+        self.filter = make_filter(filter)
         self.heartbeat_interval = heartbeat_interval or self.options.lease_seconds / 3
         self.concurrency = concurrency
         self.drain_timeout = drain_timeout
         self.max_jobs = max_jobs
         self.scan_limit = scan_limit
-        self.ignore_self = ignore_self
         self.watcher_options = dict(watcher_options or {})
         self.stats = WorkerStats()
         self.watcher: Watcher | None = None
         self.lock: Any = None
-        self.me = ""
-        self._msgs: collections.OrderedDict[str, dict] = collections.OrderedDict()
-        self._others: dict[str, set[tuple[str, str | None]]] = {}
-        self._finished: collections.OrderedDict[str, None] = collections.OrderedDict()
-        self._mine: set[str] = set()
+        self.view = ChannelView(self.options, self.filter, self._enqueue, ignore_self=ignore_self)
         self._queued: set[str] = set()
         self._attempts: collections.Counter[str] = collections.Counter()
         self._queue: asyncio.Queue[str] | None = None
@@ -168,8 +135,8 @@ class Worker:
         self._queue = asyncio.Queue()
         self.lock = AsyncLockClient(self.client, self.options, worker_id=self.worker_id)
         self.worker_id = self.worker_id or getattr(self.lock, "worker_id", None) or "worker"
-        self.me = (await self.lock.whoami()).user_id
-        self.channel = (await self.lock.resolve_channel(self.channel_ref)).id
+        self.view.me = (await self.lock.whoami()).user_id
+        self.channel = self.view.channel = (await self.lock.resolve_channel(self.channel_ref)).id
         opts = {"base_url": self.base_url, **self.watcher_options}
         self.watcher = Watcher(self.client, [self.channel], app_token=self.app_token, **opts)
         if handle_signals:
@@ -219,79 +186,15 @@ class Worker:
             self.on_event(event)
 
     def on_event(self, ev: ChannelEvent) -> None:
-        """Fold one watcher event into what this worker knows (public for tests and custom loops)."""
-        if ev.channel != self.channel:
-            return
-        if ev.kind == "resync":
+        """Fold one watcher event into what this worker knows (public for custom loops)."""
+        if ev.kind == "resync" and ev.channel == self.channel:
             self._schedule_scan()
-            return
-        ts = ev.ts
-        if not ts:
-            return
-        opts = self.options
-        if ev.kind == "message" and ev.message is not None and ev.is_top_level:
-            self._consider(ev.message)
-        elif ev.kind == "message_deleted":
-            self._msgs.pop(ts, None)
-            self._finish(ts)
-        elif ev.kind == "pin_added" and ts not in self._mine:
-            self._others.setdefault(ts, set()).add(("pin", ev.user))
-        elif ev.kind == "reaction_added":
-            if ev.reaction == opts.done_reaction or (ev.reaction == opts.failed_reaction and not opts.retry_failed):
-                self._finish(ts)
-            elif ev.reaction == opts.reaction and ts not in self._mine:
-                self._others.setdefault(ts, set()).add(("reaction", ev.user))
-        elif ev.kind == "pin_removed":
-            self._forget(ts, lambda mark: mark[0] == "pin")
-        elif ev.kind == "reaction_removed" and ev.reaction == opts.reaction:
-            self._forget(ts, lambda mark: mark == ("reaction", ev.user))
-
-    def _consider(self, msg: dict) -> None:
-        ts = msg.get("ts")
-        if not ts or ts in self._msgs or msg.get("subtype") not in _JOB_SUBTYPES:
-            return
-        if self.ignore_self and msg.get("user") == self.me:
-            return
-        if not self.filter(msg):
-            return
-        self._msgs[ts] = msg
-        while len(self._msgs) > 5000:
-            self._msgs.popitem(last=False)
-        self._absorb_marks(msg)
-        self._enqueue(ts)
-
-    def _absorb_marks(self, msg: dict) -> None:
-        ts, opts = msg["ts"], self.options
-        if ts in self._mine:
-            return
-        if self.channel in (msg.get("pinned_to") or ()):
-            self._others.setdefault(ts, set()).add(("pin", None))
-        for r in msg.get("reactions") or ():
-            if r.get("name") == opts.done_reaction or (r.get("name") == opts.failed_reaction
-                                                      and not opts.retry_failed):
-                self._finish(ts)
-            elif r.get("name") == opts.reaction:
-                for user in r.get("users") or ():
-                    self._others.setdefault(ts, set()).add(("reaction", user))
-
-    def _forget(self, ts: str, which: Callable[[tuple], bool]) -> None:
-        marks = self._others.get(ts)
-        if not marks:
-            return
-        marks.difference_update({m for m in marks if which(m)})
-        if not marks:
-            del self._others[ts]
-            self._enqueue(ts)     # the holder let go without a done mark: it is a job again
-
-    def _finish(self, ts: str) -> None:
-        self._finished[ts] = None
-        self._others.pop(ts, None)
-        while len(self._finished) > 20_000:
-            self._finished.popitem(last=False)
+        else:
+            self.view.on_event(ev)
 
     def _enqueue(self, ts: str) -> None:
-        if (self._queue is None or ts in self._queued or ts in self._mine or ts in self._finished
-                or ts not in self._msgs or self._stop is None or self._stop.is_set()):
+        if (self._queue is None or self._stop is None or self._stop.is_set() or ts in self._queued
+                or ts in self.view.mine or ts not in self.view.msgs or self.view.contended(ts)):
             return
         self._queued.add(ts)
         self.stats.queued += 1
@@ -299,7 +202,7 @@ class Worker:
 
     def contended(self, ts: str) -> bool:
         """True when this worker already knows another holder or a finish mark on ``ts``."""
-        return ts in self._finished or bool(self._others.get(ts))
+        return self.view.contended(ts)
 
     # -- scanning -------------------------------------------------------------------------------------
     def _schedule_scan(self) -> None:
@@ -327,20 +230,9 @@ class Worker:
         cursor, seen = None, 0
         while seen < self.scan_limit:
             page = await self.lock.history(self.channel, limit=min(100, self.scan_limit - seen), cursor=cursor)
-            for ml in page.messages:
+            for lock in page.messages:
                 seen += 1
-                ts = ml.ts
-                if ml.state in (LockState.DONE, LockState.FAILED) and not (
-                        ml.state is LockState.FAILED and self.options.retry_failed):
-                    self._finish(ts)
-                elif ml.state in (LockState.LOCKED, LockState.STALE):
-                    if ts not in self._mine:
-                        self._others[ts] = {("scan", h.user_id) for h in ml.holders} or {("scan", None)}
-                else:
-                    self._others.pop(ts, None)
-                    self._consider({"ts": ts, "text": ml.text, "thread_ts": ml.thread_ts,
-                                    "user": ml.author.user_id if ml.author else None})
-                    self._enqueue(ts)
+                self.view.scanned(lock)
             cursor = page.next_cursor
             if not cursor or not page.messages:
                 break
@@ -367,7 +259,7 @@ class Worker:
 
     async def _process(self, ts: str) -> None:
         assert self._stop is not None
-        self._mine.add(ts)
+        self.view.mine.add(ts)
         try:
             result = await self._lock_call("acquire", ts)
             if result is None or result.outcome is Outcome.ERROR:
@@ -375,12 +267,11 @@ class Worker:
                 return
             if result.outcome is Outcome.DONE:
                 self.stats.lost += 1
-                self._finish(ts)
+                self.view.finish(ts)
                 return
             if result.outcome is not Outcome.ACQUIRED:
                 self.stats.lost += 1
-                holder = result.holder.user_id if result.holder else None
-                self._others.setdefault(ts, set()).add(("held", holder))
+                self.view.held_elsewhere(ts, result.holder.user_id if result.holder else None)
                 return
             self.stats.acquired += 1
             if self._stop.is_set():    # stopped while acquiring: hand it straight back
@@ -389,10 +280,10 @@ class Worker:
                 return
             await self._run_job(ts)
         finally:
-            self._mine.discard(ts)
+            self.view.mine.discard(ts)
 
     async def _run_job(self, ts: str) -> None:
-        msg = self._msgs.get(ts, {"ts": ts})
+        msg = self.view.msgs.get(ts, {"ts": ts})
         job = Job(self.channel, ts, msg.get("text") or "", msg.get("user"), msg, str(self.worker_id))
         fut = self._start_handler(job)
         self._handlers[ts] = fut
@@ -419,34 +310,18 @@ class Worker:
         if exc is None:
             if await self._lock_call("complete", ts) is not None:
                 self.stats.completed += 1
-                self._finish(ts)
+                self.view.finish(ts)
             return
         reason = f"{type(exc).__name__}: {exc}"[:300]
         log.info("worker %s: handler failed on %s: %s", self.worker_id, ts, reason)
         if await self._lock_call("fail", ts, reason=reason) is not None:
             self.stats.failed += 1
-            self._finish(ts)
+            self.view.finish(ts)
 
     def _start_handler(self, job: Job) -> asyncio.Future:
         if self.is_async:
             return asyncio.ensure_future(self.handler(job))
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future = loop.create_future()
-
-        def settle(result: Any, error: BaseException | None) -> None:
-            if not fut.done():
-                fut.set_exception(error) if error is not None else fut.set_result(result)
-
-        def target() -> None:
-            try:
-                out, err = self.handler(job), None
-            except BaseException as exc:  # reported to the loop as the handler's failure
-                out, err = None, exc
-            with contextlib.suppress(RuntimeError):   # the loop may be gone after a stop
-                loop.call_soon_threadsafe(settle, out, err)
-
-        threading.Thread(target=target, name=f"slackmq-job-{job.ts}", daemon=True).start()
-        return fut
+        return in_daemon_thread(self.handler, job, name=f"slackmq-job-{job.ts}")
 
     async def _heartbeat(self, ts: str, lost: asyncio.Event) -> None:
         while True:
@@ -481,19 +356,3 @@ class Worker:
                         self.worker_id, ts, self._attempts[ts], why)
             return
         self._loop.call_later(2.0 ** self._attempts[ts], self._enqueue, ts)
-
-
-def _make_filter(spec: str | re.Pattern | Callable[[dict], bool] | None) -> Callable[[dict], bool]:
-    if spec is None:
-        return lambda msg: True
-    if isinstance(spec, str):
-        try:
-            spec = re.compile(spec)
-        except re.error as exc:
-            raise InputError(f"filter {spec!r} is not a valid regular expression: {exc}") from None
-    if isinstance(spec, re.Pattern):
-        pattern = spec
-        return lambda msg: bool(pattern.search(msg.get("text") or ""))
-    if callable(spec):
-        return spec
-    raise InputError(f"filter {spec!r} must be a regex string, a compiled pattern or a callable")

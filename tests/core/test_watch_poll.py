@@ -8,7 +8,15 @@ emulator enforces Slack's real tiers.
 from __future__ import annotations
 
 import pytest
-from watch_helpers import BRAVO, BUILDS, JOBS, PUBLISHER, collect_until, control, wait_for
+from watch_helpers import (
+    BRAVO,
+    BUILDS,
+    JOBS,
+    PUBLISHER,
+    collect_until,
+    control,
+    wait_for,
+)
 
 from slackmq_core import SlackAPIError, Watcher, make_async_client
 from slackmq_core._watch_poll import TIERS, plan

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from watch_helpers import ALPHA, BRAVO, BUILDS, JOBS, PUBLISHER, about, collect_until, control, wait_for
+from watch_helpers import (
+    ALPHA,
+    BRAVO,
+    BUILDS,
+    JOBS,
+    PUBLISHER,
+    about,
+    collect_until,
+    control,
+    wait_for,
+)
 
 from slackmq_core import AuthError, InputError, Watcher, make_async_client
 

@@ -9,7 +9,7 @@ import dataclasses
 import threading
 
 import pytest
-from watch_helpers import ALPHA, BRAVO, JOBS, PUBLISHER, control, wait_for
+from watch_helpers import ALPHA, JOBS, PUBLISHER, control, wait_for
 
 from slackmq_core import (
     AsyncLockClient,

@@ -1,0 +1,132 @@
+"""What one worker knows about the messages of its channel, from watcher events and scans. No I/O.
+
+The worker asks ``contended(ts)`` before spending any API call on a message: a done or failed mark,
+or another holder's pin or lock reaction seen in an event, a message body or a scan, means "not now".
+When such a holder lets go (its pin or reaction goes away with no done mark) the message is handed to
+``enqueue`` again, so it is not lost.
+
+"Another holder" is anything not in ``mine`` (the messages this worker is acquiring or holding): it
+covers other bot users and also other processes sharing this worker's token, which carry the same
+user id.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+from typing import Any
+
+from slackmq_core._model import LockState, MessageLock
+from slackmq_core._strategy import LockOptions
+from slackmq_core.watch import ChannelEvent
+
+__all__ = ["JOB_SUBTYPES", "ChannelView"]
+
+#: Message subtypes that can be jobs (channel joins, pin notices, edits... are not).
+JOB_SUBTYPES = frozenset({None, "thread_broadcast", "bot_message", "file_share", "me_message"})
+
+_Mark = tuple[str, Any]
+
+
+class ChannelView:
+    def __init__(self, options: LockOptions, wants: Callable[[dict], bool], enqueue: Callable[[str], None],
+                 *, ignore_self: bool = True, remember: int = 5000) -> None:
+        self.options = options
+        self.wants = wants
+        self.enqueue = enqueue
+        self.ignore_self = ignore_self
+        self.me = ""                                                       # our user id, once known
+        self.channel = ""
+        self.msgs: collections.OrderedDict[str, dict] = collections.OrderedDict()   # candidate jobs
+        self.others: dict[str, set[_Mark]] = {}                            # ts -> marks not ours
+        self.finished: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self.mine: set[str] = set()
+        self._remember = remember
+
+    def contended(self, ts: str) -> bool:
+        return ts in self.finished or bool(self.others.get(ts))
+
+    def on_event(self, ev: ChannelEvent) -> None:
+        ts, opts = ev.ts, self.options
+        if ev.channel != self.channel or not ts:
+            return
+        if ev.kind == "message" and ev.message is not None and ev.is_top_level:
+            self.consider(ev.message)
+        elif ev.kind == "message_deleted":
+            self.msgs.pop(ts, None)
+            self.finish(ts)
+        elif ev.kind == "pin_added" and ts not in self.mine:
+            self.others.setdefault(ts, set()).add(("pin", ev.user))
+        elif ev.kind == "reaction_added":
+            if self._is_finish(ev.reaction):
+                self.finish(ts)
+            elif ev.reaction == opts.reaction and ts not in self.mine:
+                self.others.setdefault(ts, set()).add(("reaction", ev.user))
+        elif ev.kind == "pin_removed":
+            self.forget(ts, lambda mark: mark[0] == "pin")
+        elif ev.kind == "reaction_removed" and ev.reaction == opts.reaction:
+            self.forget(ts, lambda mark: mark == ("reaction", ev.user))
+
+    def consider(self, msg: dict) -> None:
+        """A message seen in an event or a scan: remember it if it is a job for us, and queue it."""
+        ts = msg.get("ts")
+        if not ts or msg.get("subtype") not in JOB_SUBTYPES:
+            return
+        if ts not in self.msgs:
+            if (self.ignore_self and msg.get("user") == self.me) or not self.wants(msg):
+                return
+            self.msgs[ts] = msg
+            while len(self.msgs) > self._remember:
+                self.msgs.popitem(last=False)
+            self._absorb_marks(msg)
+        self.enqueue(ts)
+
+    def scanned(self, lock: MessageLock) -> None:
+        """One message as the lock client's history read it (state computed from its marks)."""
+        ts = lock.ts
+        if lock.state is LockState.DONE or (lock.state is LockState.FAILED and not self.options.retry_failed):
+            self.finish(ts)
+            return
+        if lock.state in (LockState.LOCKED, LockState.STALE):
+            if ts not in self.mine:   # remembered below, so it is queued when its holder lets go
+                self.others[ts] = {("scan", h.user_id) for h in lock.holders} or {("scan", None)}
+        else:
+            self.others.pop(ts, None)
+        self.consider({"ts": ts, "text": lock.text, "thread_ts": lock.thread_ts,
+                       "user": lock.author.user_id if lock.author else None})
+
+    def held_elsewhere(self, ts: str, holder: str | None) -> None:
+        """Acquire said someone else holds it."""
+        self.others.setdefault(ts, set()).add(("held", holder))
+
+    def forget(self, ts: str, which: Callable[[_Mark], bool]) -> None:
+        marks = self.others.get(ts)
+        if not marks:
+            return
+        marks.difference_update({m for m in marks if which(m)})
+        if not marks:
+            del self.others[ts]
+            self.enqueue(ts)      # the holder let go without a done mark: it is a job again
+
+    def finish(self, ts: str) -> None:
+        self.finished[ts] = None
+        self.others.pop(ts, None)
+        while len(self.finished) > 4 * self._remember:
+            self.finished.popitem(last=False)
+
+    def _is_finish(self, name: str | None) -> bool:
+        opts = self.options
+        return name == opts.done_reaction or (name == opts.failed_reaction and not opts.retry_failed)
+
+    def _absorb_marks(self, msg: dict) -> None:
+        ts = msg["ts"]
+        if ts in self.mine:
+            return
+        if self.channel in (msg.get("pinned_to") or ()):
+            self.others.setdefault(ts, set()).add(("pin", None))
+        for r in msg.get("reactions") or ():
+            if self._is_finish(r.get("name")):
+                self.finish(ts)
+            elif r.get("name") == self.options.reaction:
+                for user in r.get("users") or ():
+                    self.others.setdefault(ts, set()).add(("reaction", user))
