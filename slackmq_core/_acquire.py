@@ -28,7 +28,7 @@ from slackmq_core._protocol import (
 )
 from slackmq_core._strategy import Strategy
 
-__all__ = ["acquire", "finished_state", "post_claim_note"]
+__all__ = ["acquire", "dead_users", "finished_state", "post_claim_note"]
 
 log = logging.getLogger("slackmq_core")
 
@@ -126,6 +126,11 @@ def _place(ctx: Ctx, att: _Attempt, prim: Primitive, me: Me) -> Gen:
                 att.placed[prim] = "maybe"   # an attempt may have landed: undo checks
             raise
         if not getattr(exc, "after_ambiguous", False):
+            if prim is not Primitive.PIN and ctx.options.strategy is Strategy.CLAIM:
+                # our user's mark is already there (a sibling's, live or dead): in claim mode the
+                # claim notes decide, so go on; the mark is shared, never undone by us
+                att.placed[prim] = "shared"
+                return True
             return False
     except SlackMQError as exc:
         if getattr(exc, "after_ambiguous", False):
@@ -158,7 +163,13 @@ def _verify_reactions(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
     users = reaction_users(msg, opts.reaction)
     if me.user_id not in users:
         raise HolderLost(f"our :{opts.reaction}: reaction on {att.ts} vanished while acquiring")
-    winner = users[0]   # append-only order: later reactors never change who is first
+    dead: set[str] = set()
+    if users[0] != me.user_id and opts.uses_claim_note and int(msg.get("reply_count") or 0) > 0:
+        _, notes = yield from read_notes(call, att.ch, att.ts)
+        dead = dead_users(notes, ctx.clock())
+    # append-only order: later reactors never change who is first. Reactors whose every claim
+    # note has expired are dead holders (a reaper could not remove their reaction): skipped.
+    winner = next(u for u in users if u == me.user_id or u not in dead)
     if winner == me.user_id:
         return None
     yield from _undo(ctx, att, me, winner=winner)
@@ -186,6 +197,15 @@ def _verify_claim(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
     holder = yield from holder_of(ctx, winner.user)
     return LockResult(Outcome.HELD, att.ch, att.ts, holder=holder,
                       advice=f"claimed by worker {winner.worker_id}")
+
+
+def dead_users(notes: list, now: float) -> set[str]:
+    """Users who have claim notes and all of them expired (by more than the clock skew)."""
+    latest: dict[str, float] = {}
+    for n in notes:
+        if n.kind == CLAIM_EVENT:
+            latest[n.user] = max(latest.get(n.user, 0.0), n.expires_at)
+    return {u for u, exp in latest.items() if exp < now - CLOCK_SKEW}
 
 
 def post_claim_note(ctx: Ctx, ch: str, ts: str, claim_id: str, note_ts: list[str]) -> Gen:
@@ -230,9 +250,9 @@ def _undo(ctx: Ctx, att: _Attempt, me: Me, *, winner: str | None) -> Gen:
     ch, ts = att.ch, att.ts
     steps: list[tuple[str, dict]] = [("chat.delete", {"channel": ch, "ts": n}) for n in att.note_ts]
     same_user_winner = winner is not None and winner == me.user_id
-    if Primitive.REACTION in att.placed and not same_user_winner:
+    if att.placed.get(Primitive.REACTION, "shared") != "shared" and not same_user_winner:
         steps.append(("reactions.remove", {"channel": ch, "timestamp": ts, "name": ctx.options.reaction}))
-    if Primitive.STAR in att.placed and not same_user_winner:
+    if att.placed.get(Primitive.STAR, "shared") != "shared" and not same_user_winner:
         steps.append(("stars.remove", {"channel": ch, "timestamp": ts}))
     for method, args in steps:
         yield from _quiet(method, args)

@@ -68,8 +68,7 @@ class _Base:
                  retry: RetryPolicy | None = None, sleep: Callable[[float], Any] | None = None,
                  rng: Callable[[], float] | None = None) -> None:
         self.client = client
-        self.options = options if options is not None else LockOptions()
-        self.ctx = Ctx(self.options, worker_id or default_worker_id(), socket.gethostname(), os.getpid(),
+        self.ctx = Ctx(options if options is not None else LockOptions(), worker_id or default_worker_id(), socket.gethostname(), os.getpid(),
                        clock, token_type_of(getattr(client, "token", None)))
         self.audit = audit
         self.actor = actor
@@ -77,6 +76,10 @@ class _Base:
         self._sleep = sleep
         self._rng = rng or random.random
         self.calls: Counter[str] = Counter()   # API calls made, by method (attempts included)
+
+    @property
+    def options(self) -> LockOptions:
+        return self.ctx.options
 
     @property
     def worker_id(self) -> str:

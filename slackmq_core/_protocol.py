@@ -20,8 +20,13 @@ everyone alike: the first user in the lock reaction's ``users`` list wins. That 
 its end, so a later reactor never changes who is first (a rule that also weighed the pin's
 ``created_by`` would not be stable: the pin's creator may react after someone else already won).
 In ``claim`` mode the earliest live claim note (Slack ts order, strictly increasing per channel)
-wins. Limit: a leftover lock reaction of another bot (one a force-release could not remove) keeps
-beating other users until that bot removes it; ``force_release`` reports it as not removable.
+wins. Dead holders: a reaper or force-release cannot remove another bot's reaction, so it stays
+first. With claim notes on (``claim_note`` / ``claim``), a reactor whose every claim note expired
+(by more than 2 s of clock skew) is skipped: its lease said it would be dead by then, and a holder
+never renews a lease that has run out (``heartbeat`` raises LeaseExpired). A reactor without any
+note counts as alive (it may be mid-acquire). Without claim notes such a leftover keeps beating
+other users until its own bot removes it (``force_release`` reports it as not removable). In
+``claim`` mode an ``already_reacted`` of our own user is shared, not a refusal: the notes decide.
 
 A loser removes the marks it placed, except those it cannot prove are its own: a pin is removed only
 when no one holds the message, or when ``pins.list`` says our user created it and the winner is a

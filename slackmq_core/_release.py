@@ -75,7 +75,10 @@ def heartbeat(ctx: Ctx, channel: str, ts: str) -> Gen:
     if held is None:
         raise NotOwner(f"heartbeat on {ch} {ts}: this client does not hold it")
     if held.lease is not None and not held.lease.alive(ctx.clock()):
-        yield from _check_still_ours(ctx, held, me)
+        # a lease that ran out is never renewed: others may already treat us as dead
+        ctx.held.pop((ch, ts), None)
+        raise LeaseExpired(f"our lease on {ch} {ts} ran out at {held.lease.expires_at:.0f}: the lock "
+                           "may have been reaped or taken; stop the job (its marks stay for the reaper)")
     if not held.note_ts:
         expires = yield from post_claim_note(ctx, ch, ts, held.claim_id, held.note_ts)
         held.marks.append(Mark(Primitive.CLAIM, me.holder, ctx.clock(), held.note_ts[0]))
@@ -93,19 +96,6 @@ def heartbeat(ctx: Ctx, channel: str, ts: str) -> Gen:
             raise
     held.lease = Lease(ctx.worker_id, ctx.host, ctx.pid, expires, held.note_ts[0], me.holder)
     return held.lease
-
-
-def _check_still_ours(ctx: Ctx, held: HeldLock, me: Me) -> Gen:
-    """Our lease ran out: a reaper may have taken the lock. Renew only if our marks are all there."""
-    ch, ts = held.channel, held.ts
-    r = yield call("reactions.get", {"channel": ch, "timestamp": ts, "full": True})
-    msg = r.get("message") or {}
-    kinds = {m.primitive for m in held.marks}
-    lost = (Primitive.REACTION in kinds and me.user_id not in reaction_users(msg, ctx.options.reaction)) \
-        or (Primitive.PIN in kinds and ch not in (msg.get("pinned_to") or [ch]))
-    if lost:
-        ctx.held.pop((ch, ts), None)
-        raise LeaseExpired(f"our lease on {ch} {ts} expired and our marks are gone: the lock was reaped")
 
 
 def _react(ctx: Ctx, ch: str, ts: str, name: str, held: HeldLock) -> Gen:

@@ -135,7 +135,7 @@ def test_reaper_rechecks_the_lease_right_before_taking(emulator):
     holder.acquire(JOBS, ts)
     reaper = LockClient(make_client(CONSOLE, base_url=emulator.base_url), clock=later(1000))
     assert [p.ts for p in reaper.plan_reap(JOBS)] == [ts]
-    holder.ctx.clock = later(7200)   # the holder heartbeats: its lease now ends 2 h from now
+    holder.ctx.options = holder.options.with_(lease_seconds=3600)   # renewed for an hour
     holder.heartbeat(JOBS, ts)
     report = reaper.reap(JOBS)
     assert report.reaped == () and report.skipped[0][0] == ts
@@ -188,3 +188,41 @@ def test_every_mutating_operation_is_audited_without_the_token(emulator, tmp_pat
     assert entries[0]["result"] == "acquired" and entries[0]["actor"] == "ops"
     assert all(e["ts"] == ts and e["channel"] == JOBS for e in entries)
     assert "xoxb" not in (tmp_path / "audit.jsonl").read_text()
+
+
+@pytest.mark.parametrize("strategy", ["claim", "pin+reaction"])
+def test_after_the_console_reaps_a_dead_bot_another_bot_takes_the_job(emulator, strategy):
+    """The console cannot remove the dead bot's reaction or note; with claim notes on, the dead
+    holder's expired lease lets other workers (other users, or the same user) take the job."""
+    dead_users_job, same_user_job = post_jobs(emulator, 2)
+    for ts in (dead_users_job, same_user_job):
+        lock_client(emulator, "xoxb-emu-alpha", strategy=strategy, claim_note=True,
+                    lease_seconds=60).acquire(JOBS, ts)                        # then it dies
+    console = LockClient(make_client(CONSOLE, base_url=emulator.base_url), clock=later(1000))
+    report = console.reap(JOBS)
+    assert {r.ts for r in report.reaped} == {dead_users_job, same_user_job}
+    assert all(r.not_removed for r in report.reaped)      # alpha's reaction and note stay
+    bravo = LockClient(make_client("xoxb-emu-bravo", base_url=emulator.base_url),
+                       LockOptions(strategy=strategy, claim_note=True), clock=later(1000))
+    res = bravo.acquire(JOBS, dead_users_job)
+    assert res.outcome is Outcome.ACQUIRED, res
+    assert bravo.complete(JOBS, dead_users_job).outcome is Outcome.COMPLETED
+    if strategy == "claim":   # alpha's own sibling adopts the dead reaction in claim mode
+        sibling = LockClient(make_client("xoxb-emu-alpha", base_url=emulator.base_url),
+                             LockOptions(strategy=strategy), clock=later(1000))
+        assert sibling.acquire(JOBS, same_user_job).outcome is Outcome.ACQUIRED
+        assert sibling.release(JOBS, same_user_job).outcome is Outcome.RELEASED
+        assert marks_on(emulator.control.snapshot(), same_user_job)["reactions"] == {}
+
+
+def test_without_claim_notes_a_dead_bots_reaction_still_wins(emulator):
+    """Documented limit: no lease, no way to tell a dead reactor from a live one."""
+    (ts,) = post_jobs(emulator, 1)
+    lock_client(emulator, "xoxb-emu-alpha").acquire(JOBS, ts)
+    console = LockClient(make_client(CONSOLE, base_url=emulator.base_url), clock=later(1000))
+    assert console.reap(JOBS).reaped[0].not_removed[0].mark.primitive is Primitive.REACTION
+    bravo = lock_client(emulator, "xoxb-emu-bravo")
+    res = bravo.acquire(JOBS, ts)
+    assert res.outcome is Outcome.HELD and res.holder.user_id == ALPHA
+    assert marks_on(emulator.control.snapshot(), ts) == {"pin": None, "reactions": {"lock": [ALPHA]},
+                                                          "notes": []}
