@@ -182,7 +182,13 @@ class LockClient(_Base):
 
     @contextmanager
     def held(self, channel: str, ts: str, *, on_error: str = "release") -> Iterator[LockResult]:
-        """``with client.held(ch, ts) as lock:`` — see :func:`_held_checks` for the rules."""
+        """``with client.held(ch, ts) as lock:`` — acquire, run the block, release.
+
+        Raises LockHeld (``.holder``) or AlreadyDone instead of entering, or the typed Slack error.
+        On a normal exit the lock is released unless the block completed or failed it already. On
+        an exception it is released too (default: another worker may retry the job), or marked
+        failed with the exception as reason when ``on_error="fail"``; the exception propagates.
+        """
         _check_on_error(on_error)
         self._check_writable("acquire")
         res = self._run(_acquire.acquire(self.ctx, channel, ts))

@@ -60,6 +60,8 @@ def _plan(ctx: Ctx, lock: MessageLock, me: Me, failed_users: list[str]) -> Force
                 who = m.holder.label if m.holder else "another user"
                 blocked.append(MarkFailure(m, f"{who}'s claim note: only its author can delete it "
                                            "(it stops counting when its lease expires)"))
+    if not me.is_bot and Primitive.STAR in ctx.options.primitives:
+        removable.append(Mark(Primitive.STAR, me.holder))   # our own star, if any (others' are private)
     if me.user_id in failed_users:
         removable.append(Mark(Primitive.REACTION, me.holder, None, ctx.options.failed_reaction))
     return ForceReleasePlan(lock.channel, lock.ts, tuple(removable), tuple(blocked), lock.state)

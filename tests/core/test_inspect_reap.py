@@ -226,3 +226,16 @@ def test_without_claim_notes_a_dead_bots_reaction_still_wins(emulator):
     assert res.outcome is Outcome.HELD and res.holder.user_id == ALPHA
     assert marks_on(emulator.control.snapshot(), ts) == {"pin": None, "reactions": {"lock": [ALPHA]},
                                                           "notes": []}
+
+
+def test_force_release_by_the_starring_user_removes_the_star(emulator):
+    (ts,) = post_jobs(emulator, 1)
+    dana = lock_client(emulator, "xoxp-emu-dana", strategy="pin+star+reaction")
+    dana.acquire(JOBS, ts)
+    console = lock_client(emulator, CONSOLE, strategy="pin+star+reaction")
+    plan = console.plan_force_release(JOBS, ts)
+    assert [m.primitive for m in plan.removable] == [Primitive.PIN]     # dana's star is private
+    assert "only that user can remove it" in plan.not_removable[0].reason
+    report = lock_client(emulator, "xoxp-emu-dana", strategy="pin+star+reaction").force_release(JOBS, ts)
+    assert {m.primitive for m in report.removed} == {Primitive.PIN, Primitive.STAR, Primitive.REACTION}
+    assert not any(emulator.control.snapshot()["stars"].values())
