@@ -19,7 +19,7 @@ from slackmq_core.demo import CHANNEL, Demo, DemoConfig, roster
 from slackmq_tui.cli import main
 
 FAST = dict(seed=3, rate=5.0, time_scale=60.0, job_seconds=(0.1, 0.4), stale_ttl=2.0,
-            lease_seconds=1.5, slow_seconds=6.0, crash_after=0.3, max_jobs=14)
+            lease_seconds=3.0, slow_seconds=8.0, crash_after=0.3, max_jobs=14)
 
 
 def wait_for(what: str, predicate, timeout: float = 30.0, every: float = 0.05):
