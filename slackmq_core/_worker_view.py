@@ -16,7 +16,7 @@ import collections
 from collections.abc import Callable
 from typing import Any
 
-from slackmq_core._model import LockState, MessageLock
+from slackmq_core._model import LockState, MessageLock, Primitive
 from slackmq_core._strategy import LockOptions
 from slackmq_core.watch import ChannelEvent
 
@@ -89,11 +89,25 @@ class ChannelView:
             return
         if lock.state in (LockState.LOCKED, LockState.STALE):
             if ts not in self.mine:   # remembered below, so it is queued when its holder lets go
-                self.others[ts] = {("scan", h.user_id) for h in lock.holders} or {("scan", None)}
+                self.others[ts] = self._scanned_marks(lock)
         else:
             self.others.pop(ts, None)
         self.consider({"ts": ts, "text": lock.text, "thread_ts": lock.thread_ts,
                        "user": lock.author.user_id if lock.author else None})
+
+    def _scanned_marks(self, lock: MessageLock) -> set[_Mark]:
+        """The lock's marks in the shape events remove them by; a mark no event can remove (a star,
+        a claim note) stays until the next scan says otherwise."""
+        marks: set[_Mark] = set()
+        for m in lock.marks:
+            user = m.holder.user_id if m.holder else None
+            if m.primitive is Primitive.PIN:
+                marks.add(("pin", user))
+            elif m.primitive is Primitive.REACTION and m.name in ("", self.options.reaction):
+                marks.add(("reaction", user))
+            else:
+                marks.add(("scan", user))
+        return marks or {("scan", None)}
 
     def held_elsewhere(self, ts: str, holder: str | None) -> None:
         """Acquire said someone else holds it."""

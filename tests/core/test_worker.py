@@ -176,6 +176,22 @@ async def test_a_worker_spends_no_calls_on_a_message_it_saw_another_holder_take(
     await stopped(w, task)
 
 
+@pytest.mark.parametrize("app", ["xapp-emu-alpha", None], ids=["socket", "polling"])
+async def test_a_message_locked_at_start_is_taken_once_its_holder_lets_go(emulator, app):
+    ts = await control(emulator, "post", JOBS, PUBLISHER, "held by bravo")
+    bravo = lock_client(emulator, "xoxb-emu-bravo")
+    assert (await bravo.acquire(JOBS, ts)).outcome is Outcome.ACQUIRED
+    handled = []
+    w = worker(emulator, lambda job: handled.append(job.ts), app=app)
+    task = asyncio.create_task(w.run())
+    await wait_for(lambda: w.contended(ts), what="the start scan seeing bravo's lock")
+    assert w.stats.acquired == 0 and w.stats.lost == 0       # no acquire attempt on it
+    assert (await bravo.release(JOBS, ts)).outcome is Outcome.RELEASED
+    await wait_for(lambda: w.stats.completed == 1, timeout=20, what="the released job")
+    await stopped(w, task)
+    assert handled == [ts] and (await state_of(emulator, ts)).state is LockState.DONE
+
+
 def _no_message_events():
     """alpha's app subscribed to pins and reactions only: messages reach it only through scans."""
     ws = default_workspace()
