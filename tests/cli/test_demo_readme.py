@@ -38,3 +38,10 @@ def test_demo_table_names_the_fleet():
     names = {s.name for s in roster(7)}
     for name in names:
         assert f"`{name}`" in README, name
+
+
+def test_every_embedded_screenshot_exists():
+    shots = re.findall(r"\]\((screenshots/[^)]+\.svg)\)", README)
+    assert shots, "the README embeds no screenshot"
+    missing = [s for s in shots if not (ROOT / s).is_file()]
+    assert not missing, f"the README embeds missing screenshots: {missing}"
