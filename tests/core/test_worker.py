@@ -192,6 +192,24 @@ async def test_a_message_locked_at_start_is_taken_once_its_holder_lets_go(emulat
     assert handled == [ts] and (await state_of(emulator, ts)).state is LockState.DONE
 
 
+@pytest.mark.emulator(rate_limits=False, socket_drop_rate=0.3, seed=7)
+async def test_no_job_is_lost_or_repeated_when_sockets_keep_dropping(emulator):
+    handled: collections.Counter[str] = collections.Counter()
+
+    def handle(job):
+        handled[job.ts] += 1
+
+    workers = [worker(emulator, handle), worker(emulator, handle, token="xoxb-emu-bravo", app="xapp-emu-bravo")]
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    await wait_for(lambda: all(w.stats.scans for w in workers), what="start scans")
+    posted = [await control(emulator, "post", JOBS, PUBLISHER, f"job {i}") for i in range(10)]
+    await wait_for(lambda: set(handled) == set(posted), timeout=60, what="every job handled")
+    stats = [await stopped(w, t) for w, t in zip(workers, tasks, strict=True)]
+    dropped = (await control(emulator, "stats"))["socket_mode"]["connections_dropped"]
+    assert dropped >= 1 and sum(w.watcher.status.reconnects for w in workers) >= 1
+    assert set(handled.values()) == {1} and sum(s.completed for s in stats) == 10
+
+
 def _no_message_events():
     """alpha's app subscribed to pins and reactions only: messages reach it only through scans."""
     ws = default_workspace()
