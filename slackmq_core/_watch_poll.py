@@ -1,26 +1,6 @@
 """The polling source of the Watcher: conversations.history and pins.list, paced inside Slack's tiers.
 
-Rate math
----------
-Slack counts calls per method, per app, per workspace, in one-minute windows (``window``)::
-
-    conversations.history  Tier 3: 50/min   (Tier 1 under the 2025 rule: 1/min, pages of 15)
-    pins.list              Tier 2: 20/min
-    reactions.get          Tier 3: 50/min
-
-The watcher takes ``share`` (default 1/2) of each tier and leaves the rest to the other callers of the
-same app: the lock client (acquire reads pins.list / reactions.get), the console's page loads, other
-processes on the same token. Each method gets a token bucket holding up to
-``B = max(1, floor(R * (1 - share) / 2))`` calls, refilled at ``r`` calls per window with
-``r = min(R * share, R + 1/2 - B)``. The k-th call inside any window needs k - B tokens refilled in
-less than a window, so k < B + r <= R + 1/2, i.e. k <= R: the tier is never exceeded, even in the
-burst at start-up when every channel is read once, with half a call of slack for network jitter.
-With the defaults that is one history call every 2.4 s (burst 12), one pins.list every 6 s (burst 5),
-one reactions.get every 2.4 s; with ``tier1_history`` one history call every 120 s (burst 1), i.e. at
-most 1/min. The channels take turns, so each channel is read every
-``interval * len(channels)``; ``poll_interval`` can only make that slower. A 429 blocks the method for
-``Retry-After`` seconds (at least one interval, doubled for each further 429 in a row, because a
-time-scaled emulator may round Retry-After down to 0) and is counted in ``status.rate_limit_waits``.
+How fast it may call each method is worked out in ``_pacing`` (the tier math).
 
 What is diffed
 --------------
@@ -52,9 +32,11 @@ from slackmq_core._exceptions import (
     ChannelNotFound,
     MissingScope,
     RateLimited,
+    SlackAPIError,
     SlackMQError,
     WrongTokenType,
 )
+from slackmq_core._pacing import plan
 from slackmq_core.watch import ChannelEvent
 
 if TYPE_CHECKING:
@@ -62,54 +44,12 @@ if TYPE_CHECKING:
 
     from slackmq_core.watch import _Feed
 
-__all__ = ["MAX_PAGES", "TIERS", "Bucket", "PollSource", "plan"]
+__all__ = ["MAX_PAGES", "PollSource"]
 
 log = logging.getLogger("slackmq.watch")
 
-TIERS = {"conversations.history": 50, "pins.list": 20, "reactions.get": 50}
-TIER1_HISTORY = 1
 MAX_PAGES = 5
 _FATAL = (AuthError, MissingScope, WrongTokenType, ChannelNotFound)
-
-
-@dataclass
-class Bucket:
-    """A token bucket for one method: ``rate`` calls per second, ``burst`` calls in hand."""
-
-    rate: float
-    burst: int
-    tokens: float = 0.0
-    stamp: float = 0.0
-    blocked_until: float = 0.0
-    strikes: int = 0                # 429s in a row: each doubles the least wait
-
-    @property
-    def interval(self) -> float:
-        return 1.0 / self.rate
-
-    def wait_time(self, now: float) -> float:
-        self.tokens = min(float(self.burst), self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        return max(self.blocked_until - now, (1.0 - self.tokens) / self.rate, 0.0)
-
-    def block(self, now: float, seconds: float) -> None:
-        """A 429: wait Retry-After, and never less than an interval (doubled per 429 in a row)."""
-        self.tokens = 0.0
-        self.stamp = now
-        self.blocked_until = now + max(seconds, self.interval * 2 ** min(self.strikes, 6))
-        self.strikes += 1
-
-
-def plan(*, tier1_history: bool = False, share: float = 0.5, window: float = 60.0) -> dict[str, Bucket]:
-    """One full bucket per method, by the math in the module docstring."""
-    buckets = {}
-    for method, per_window in TIERS.items():
-        if method == "conversations.history" and tier1_history:
-            per_window = TIER1_HISTORY
-        burst = max(1, math.floor(per_window * (1 - share) / 2))
-        refill = min(per_window * share, per_window + 0.5 - burst)
-        buckets[method] = Bucket(rate=refill / window, burst=burst, tokens=float(burst))
-    return buckets
 
 
 def _reaction_set(msg: dict) -> frozenset[tuple[str, str]]:
@@ -286,7 +226,15 @@ class PollSource:
             args["cursor"] = chan.cursor
         elif not chan.ready:
             args["limit"] = 1
-        data = await self._api("conversations.history", **args)
+        try:
+            data = await self._api("conversations.history", **args)
+        except SlackAPIError as exc:
+            if exc.error != "invalid_cursor" or not chan.cursor:
+                raise
+            log.warning("watch: #%s history cursor expired mid-burst: resync", chan.id)
+            chan.cursor, chan.pending_latest = None, None
+            self.feed.resync("poll_gap")
+            return
         top = sorted((m for m in data.get("messages") or () if m.get("ts") and _top_level(m)),
                      key=lambda m: m["ts"])
         cursor = (data.get("response_metadata") or {}).get("next_cursor")

@@ -19,7 +19,7 @@ from watch_helpers import (
 )
 
 from slackmq_core import SlackAPIError, Watcher, make_async_client
-from slackmq_core._watch_poll import TIERS, plan
+from slackmq_core._pacing import TIERS, plan
 
 SCALE = 60.0          # one Slack minute per real second
 
