@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Static
 
 from slackmq_core import ForceReleasePlan, LockState, MessageLock
 
@@ -29,14 +29,14 @@ def plan_lines(plan: ForceReleasePlan, now: float) -> Content:
     lines: list[Content] = []
     if plan.removable:
         lines.append(Content.from_markup(f"[b]Will remove ({len(plan.removable)})[/b]"))
-        lines.extend(Content.from_markup("  [$success]✓[/] $m", m=mark_text(m, now))
+        lines.extend(Content.from_markup("  [$text-success]✓[/] $m", m=mark_text(m, now))
                      for m in plan.removable)
     else:
-        lines.append(Content.from_markup("[b $warning]Nothing this identity can remove.[/]"))
+        lines.append(Content.from_markup("[b $text-warning]Nothing this identity can remove.[/]"))
     if plan.not_removable:
         lines.append(Content.from_markup(f"[b]Cannot remove ({len(plan.not_removable)})[/b]"))
         for f in plan.not_removable:
-            lines.append(Content.from_markup("  [$error]✗[/] $m\n    [$text-muted]$why[/]",
+            lines.append(Content.from_markup("  [$text-error]✗[/] $m\n    [$text-muted]$why[/]",
                                              m=mark_text(f.mark, now), why=f.reason))
     return Content("\n").join(lines)
 
@@ -71,7 +71,7 @@ class ForceReleaseDialog(ModalScreen[bool]):
                 yield Static(self._state_line(now), classes="dialog-state")
                 yield Static(plan_lines(plan, now), id="plan")
             if self.needs_typing:
-                yield Label(Content.from_markup(
+                yield Static(Content.from_markup(
                     "This lock is not stale. Type the message ts [b]$ts[/b] or [b]force[/b] "
                     "to confirm:", ts=plan.ts), id="confirm-label")
                 yield Input(placeholder=f"{plan.ts} or {CONFIRM_WORD}", id="confirm-input")
@@ -87,10 +87,10 @@ class ForceReleaseDialog(ModalScreen[bool]):
         held = f", held {long_age(now - since)}" if since is not None else ""
         if state is LockState.STALE:
             why = "its holder stopped heartbeating: safe to clear"
-            return Content.from_markup(f"State: [b $warning]STALE[/]$held — $why", held=held,
+            return Content.from_markup(f"State: [b $text-warning]STALE[/]$held — $why", held=held,
                                        why=why)
         return Content.from_markup(
-            f"State: [b $accent]{state.value.upper()}[/]$held — [$warning]its holder may still be "
+            f"State: [b $text-primary]{state.value.upper()}[/]$held — [$text-warning]its holder may still be "
             "working on it[/]", held=held)
 
     def on_mount(self) -> None:

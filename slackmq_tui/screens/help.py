@@ -44,11 +44,11 @@ def help_text(read_only: bool) -> Content:
     for key, what, mutating in KEYS:
         if read_only and mutating:
             continue
-        lines.append(Content.from_markup("  [b $accent]$key[/] $what", key=f"{key:<7}",
+        lines.append(Content.from_markup("  [b $text-accent]$key[/] $what", key=f"{key:<7}",
                                          what=what))
     if read_only:
         lines.append(Content.from_markup(
-            "  [$warning]Read-only: ack, unack, done, force-unack and clear stale are off.[/]"))
+            "  [$text-warning]Read-only: ack, unack, done, force-unack and clear stale are off.[/]"))
     lines.append(Content.from_markup("\n[b]States[/b] (counts in the channel list)"))
     for state, what in STATES.items():
         lines.append(Content.from_markup(

@@ -136,6 +136,12 @@ class MainScreen(DataWorkers, LockActions, Screen[None]):
         self.start()
         self.sync_dirty()
 
+    async def on_unmount(self) -> None:
+        """Close the watcher (its socket) before the app's loop goes away."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            await watcher.close()
+
     @property
     def idle(self) -> bool:
         """No Slack call in flight or queued (the live and sync loops themselves excepted)."""

@@ -22,11 +22,11 @@ STATE_LABEL: dict[LockState, str] = {
 
 #: Theme variable used for each state (Content markup and .tcss use the same mapping).
 STATE_COLOR: dict[LockState, str] = {
-    LockState.PENDING: "$text-muted",
-    LockState.LOCKED: "$accent",
-    LockState.STALE: "$warning",
-    LockState.DONE: "$success",
-    LockState.FAILED: "$error",
+    LockState.PENDING: "$foreground",
+    LockState.LOCKED: "$text-primary",
+    LockState.STALE: "$text-warning",
+    LockState.DONE: "$text-success",
+    LockState.FAILED: "$text-error",
 }
 
 #: One-letter abbreviations for the channel list's counts.

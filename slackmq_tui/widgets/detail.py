@@ -42,7 +42,7 @@ def _mark_line(mark: Mark, now: float) -> Content:
     else:
         since = "no timestamp from Slack"
     return Content.assemble(
-        "  ", Content.from_markup("[$accent]$label[/]", label=f"{label:<11}"), _who(mark.holder),
+        "  ", Content.from_markup("[$text-accent]$label[/]", label=f"{label:<11}"), _who(mark.holder),
         "\n", Content.from_markup("[$text-muted]$since[/]", since=" " * 13 + since))
 
 
@@ -67,7 +67,7 @@ def render_detail(lock: MessageLock, channel_name: str, events: Sequence[EventRe
         state = state + Content(held)
     lines.append(Content.assemble("State: ", state))
     if lock.failed_reason:
-        lines.append(Content.from_markup("[$error]Failed:[/] $why", why=lock.failed_reason))
+        lines.append(Content.from_markup("[$text-error]Failed:[/] $why", why=lock.failed_reason))
     if lock.marks:
         lines.append(Content.from_markup("[b]Marks[/b]"))
         lines.extend(_mark_line(m, now) for m in lock.marks)
@@ -78,7 +78,7 @@ def render_detail(lock: MessageLock, channel_name: str, events: Sequence[EventRe
         if lease.alive(now):
             left = f"expires in {long_age(lease.expires_at - now)}"
         else:
-            left = f"[$warning]expired {long_age(now - lease.expires_at)} ago[/]"
+            left = f"[$text-warning]expired {long_age(now - lease.expires_at)} ago[/]"
         lines.append(Content.from_markup(
             "[b]Claim note[/b] worker $wid on [b]$host[/b] pid $pid\n  lease until $until, "
             + left, wid=lease.worker_id, host=lease.host, pid=str(lease.pid),

@@ -289,16 +289,31 @@ class MessageStream(ScrollView, can_focus=True):
         text = " ".join(fit(title, w) for title, w in cells)
         return Strip([Segment(fit(" " + text, width), style)], width)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._styles: dict[str, Style] = {}       # component colours, resolved once per frame
+        return super().render_lines(crop)
+
+    def _fg(self, name: str, *, color: bool = True) -> Style:
+        """A component's colour and text style, without its background (so the cursor row keeps
+        its own), with alpha colours such as $text-muted already blended for this theme."""
+        styles = getattr(self, "_styles", None)
+        if styles is None:
+            styles = self._styles = {}
+        style = styles.get(name)
+        if style is None:
+            full = self.get_component_rich_style(name)
+            style = styles[name] = Style(color=full.color if color else None, bold=full.bold,
+                                         italic=full.italic, underline=full.underline)
+        return style
+
     def _row(self, lock: MessageLock, width: int, style: Style) -> Strip:
         lay = layout_for(width)
         now = self.clock()
-        muted = style + self.get_component_rich_style("stream--muted", partial=True)
-        state_style = style + self.get_component_rich_style(
-            f"stream--state-{lock.state.value}", partial=True)
+        muted = style + self._fg("stream--muted")
+        state_style = style + self._fg(f"stream--state-{lock.state.value}")
         holder_style = state_style
         if self.me and any(h.user_id == self.me for h in lock.holders):
-            holder_style = state_style + self.get_component_rich_style("stream--mine",
-                                                                       partial=True)
+            holder_style = state_style + self._fg("stream--mine", color=False)
         author = lock.author.label if lock.author else ""
         age = short_age(lock_age(lock, now))
         age_style = state_style if lock.state in (LockState.LOCKED, LockState.STALE) else muted

@@ -13,10 +13,10 @@ from slackmq_tui.widgets._format import clock_time
 
 #: mode -> (glyph, theme colour)
 _MODE_STYLE = {
-    "live": ("●", "$success"),
-    "polling": ("◐", "$accent"),
-    "stale": ("◌", "$warning"),
-    "offline": ("○", "$error"),
+    "live": ("●", "$text-success"),
+    "polling": ("◐", "$text-primary"),
+    "stale": ("◌", "$text-warning"),
+    "offline": ("○", "$text-error"),
     "connecting": ("◌", "$text-muted"),
     "manual": ("◌", "$text-muted"),       # no watcher: refresh by hand
 }
@@ -46,7 +46,7 @@ def render_status(info: StatusInfo, now: float, width: int) -> Content:
     if info.last_update is not None:
         parts.append(Content(f"updated {clock_time(info.last_update, now)}"))
     parts.append(Content.from_markup(
-        "[$warning]429 waits $n[/]" if info.rate_limit_waits else "[$text-muted]429 waits 0[/]",
+        "[$text-warning]429 waits $n[/]" if info.rate_limit_waits else "[$text-muted]429 waits 0[/]",
         n=str(info.rate_limit_waits)))
     sep = Content.from_markup(" [$text-muted]│[/] ")
     line = sep.join(parts)

@@ -89,6 +89,8 @@ async def populate(emu, clock: FakeClock) -> Scenario:
     bravo = worker("xoxb-emu-bravo", emu.base_url, clock)
     charlie = worker("xoxb-emu-charlie", emu.base_url, clock, strategy="claim",
                      lease_seconds=3600)
+    # The claim note names the worker process: make it the same on every machine and run.
+    charlie.ctx.worker_id, charlie.ctx.host, charlie.ctx.pid = "charlie-1", "worker-3", 4242
     delta = worker("xoxb-emu-delta", emu.base_url, clock)
     console = worker("xoxb-emu-console", emu.base_url, clock)
     dana = worker("xoxp-emu-dana", emu.base_url, clock)
