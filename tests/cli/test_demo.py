@@ -165,3 +165,13 @@ def test_headless_json_summary(capsys):
     assert data["duplicates"] == {}
     assert [w["name"] for w in data["workers"]] == ["alpha-1", "bravo-1"]
     assert set(data["seeded"]) == {"done", "failed", "stale", "pending"}
+
+
+def test_tui_without_a_token_hands_its_own_options_to_the_demo(capsys):
+    from slackmq_tui.cli import build_parser
+    from slackmq_tui.commands.demo import config_from
+
+    assert config_from(build_parser().parse_args(["tui", "--theme", "nord"])) == DemoConfig()
+    assert main(["tui"]) == 2          # no token: one line, then the demo, which needs a terminal here
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and "no Slack bot token" in lines[0] and "--headless" in lines[1]
