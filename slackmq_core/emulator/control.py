@@ -5,7 +5,7 @@ Routes (JSON in, JSON out; never rate-limited, never faulted):
 ====================================  ==========================================================
 ``POST /_emulator/post``              ``{channel, user, text, thread_ts?, metadata?}`` -> ``{ok, channel, ts}``
 ``POST /_emulator/reset``             back to the workspace: no messages, pins, reactions, stars
-``POST /_emulator/seed``              ``{channel, count, user?, text_prefix?}`` and/or
+``POST /_emulator/seed``              ``{channel, count, user?, text_prefix?, events?}`` and/or
                                       ``{pins: [{channel, ts, user, created?}],
                                       reactions: [{channel, ts, user, name}]}`` -> ``{ok, ts: [..]}``
 ``GET  /_emulator/snapshot``          the whole state (what ``--state`` writes)

@@ -230,14 +230,22 @@ class Emulator:
 
     def seed(self, channel: str | None = None, count: int = 0, user: str | None = None,
              text_prefix: str = "job", pins: list | None = None,
-             reactions: list | None = None) -> list[str]:
+             reactions: list | None = None, events: bool = True) -> list[str]:
+        """Bulk messages (``count``), pins and reactions. ``events=False``: the seeded messages
+        fire no events (old history: nothing for Socket Mode to deliver or redeliver)."""
         b = self.backend
         out: list[str] = []
         if count:
             cid = b.channel_id(channel, allow_name=True)
             caller = b.caller_for_user(user or self.workspace.users[0].id)
-            for i in range(int(count)):
-                out.append(b.post_message(caller, cid, f"{text_prefix} {i + 1}")["ts"])
+            listeners = b._listeners
+            if not events:
+                b._listeners = []
+            try:
+                for i in range(int(count)):
+                    out.append(b.post_message(caller, cid, f"{text_prefix} {i + 1}")["ts"])
+            finally:
+                b._listeners = listeners
         for p in pins or []:
             b.seed_pin(b.channel_id(p["channel"], allow_name=True), p["ts"], p["user"],
                        p.get("created"))
