@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import random
 import re
+import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from slackmq_core.worker import WorkerStats
 
-__all__ = ["DemoSummary", "FAULT_PRESETS", "GENERAL_KINDS", "MAX_WORKERS", "ShiftedClock", "WorkerReport",
-           "WorkerSpec", "job_text", "kind_of", "roster", "seed_history"]
+__all__ = ["FAILURES", "DemoSummary", "FAULT_PRESETS", "GENERAL_KINDS", "MAX_WORKERS", "ShiftedClock", "WorkerReport",
+           "WorkerSpec", "accepts", "dead_url", "job_text", "kind_of", "roster", "seed_history"]
 
 #: Kinds every general worker takes.
 GENERAL_KINDS = ("resize-image", "send-invoice", "sync-crm", "rebuild-search-index",
@@ -62,6 +64,28 @@ def kind_of(text: str | None) -> str:
     """The job kind in a job text, or ``""`` for any other message."""
     m = _KIND_RE.match(text or "")
     return m.group(1) if m else ""
+
+
+#: Why a general job fails (``fail_rate`` of them).
+FAILURES = ("upstream answered 503 three times", "input file is corrupt (bad CRC)",
+            "timed out after 30 s waiting for the database", "permission denied on the bucket")
+
+
+def accepts(role: str) -> Callable[[dict], bool]:
+    """The worker's filter: which job kinds a worker of this role takes."""
+    if role == "slow":
+        return lambda msg: kind_of(msg.get("text")) == SLOW_KIND
+    if role == "crash":
+        return lambda msg: kind_of(msg.get("text")) == CRASH_KIND
+    return lambda msg: kind_of(msg.get("text")) in GENERAL_KINDS
+
+
+def dead_url() -> str:
+    """An API URL nothing listens on (a port just bound and closed): connections are refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/"
 
 
 class ShiftedClock:

@@ -38,7 +38,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -58,6 +57,7 @@ log = logging.getLogger("slackmq.demo")
 CHANNEL = "C0JOBS0001"
 CONSOLE_BOT, CONSOLE_APP = "xoxb-emu-console", "xapp-emu-console"
 _PUBLISHER = "xoxb-emu-publisher"
+_RESTARTS = 5                 # a failing worker is restarted this many times, as a supervisor would
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,7 @@ class Demo:
         self._crashed: list[str] = []
         self._published = 0
         self._started_at = 0.0
+        self._restarts: dict[str, int] = {}
         self._stopped_at: float | None = None
         self._summary: DemoSummary | None = None
         self._lock = threading.Lock()
@@ -137,7 +138,6 @@ class Demo:
                                                 rng=self._rng)
             if seed.FAULT_PRESETS[cfg.faults]:
                 self.emulator.control.faults(**seed.FAULT_PRESETS[cfg.faults])
-            self._started_at = time.monotonic()
             self._thread = threading.Thread(target=self._run_fleet, name="slackmq-demo-fleet", daemon=True)
             self._thread.start()
             if not self._ready.wait(ready_timeout):
@@ -265,12 +265,13 @@ class Demo:
             client = make_async_client(spec.bot_token, base_url=self.base_url)
             self._clients[spec.name] = client
             worker = Worker(client, CHANNEL, self._handler(spec), self._options(), app_token=spec.app_token,
-                            worker_id=spec.name, filter=_accepts(spec.role), base_url=self.base_url,
+                            worker_id=spec.name, filter=seed.accepts(spec.role), base_url=self.base_url,
                             drain_timeout=min(cfg.drain_seconds, 0.5 if spec.role == "crash" else 60.0),
                             watcher_options={"window": window} if not spec.socket else {})
             self._workers[spec.name] = worker
             tasks[spec.name] = asyncio.create_task(self._run_worker(spec, worker), name=f"demo-{spec.name}")
         await self._until_listening(timeout=10.0)
+        self._started_at = time.monotonic()
         self._ready.set()
         publisher = asyncio.create_task(self._publish(), name="demo-publisher")
         await self._stop_event.wait()
@@ -285,28 +286,44 @@ class Demo:
         await asyncio.gather(publisher, *tasks.values(), return_exceptions=True)
 
     async def _until_listening(self, timeout: float) -> None:
+        """Wait until every worker listens (or has hit an error: its supervisor restarts it)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not self._stop_event.is_set():
-            watchers = [w.watcher for w in self._workers.values()]
-            if all(w is not None and w.status.mode in ("live", "polling") for w in watchers):
+            if all(self._restarts.get(name) or (w.watcher is not None and w.watcher.status.mode in
+                                                ("live", "polling")) for name, w in self._workers.items()):
                 return
             await asyncio.sleep(0.05)
         log.warning("demo: not every worker was listening after %.0f s; starting anyway", timeout)
 
     async def _run_worker(self, spec: WorkerSpec, worker: Worker) -> None:
-        self._states[spec.name] = "running"
-        try:
-            await worker.run()
-        except asyncio.CancelledError:
-            if self._states.get(spec.name) == "running":
-                self._states[spec.name] = "stopped"
-            raise
-        except Exception as exc:  # noqa: BLE001 - one worker's failure must not end the demo
-            self._states[spec.name] = f"failed: {exc}"
-            log.warning("demo worker %s failed: %s", spec.name, exc, exc_info=exc)
-            return
-        if self._states.get(spec.name) == "running":
-            self._states[spec.name] = "stopped"
+        """Run one worker; like a process supervisor, restart it (a few times) when it fails."""
+        name, states = spec.name, self._states
+        states[name] = "running"
+        while True:
+            try:
+                await worker.run()
+                break
+            except asyncio.CancelledError:
+                if states.get(name, "").startswith("running"):
+                    states[name] = "stopped"
+                raise
+            except Exception as exc:  # noqa: BLE001 - one worker's failure must not end the demo
+                n = self._restarts[name] = self._restarts.get(name, 0) + 1
+                if states.get(name) == "crashed":
+                    return
+                if n > _RESTARTS or self._stop_event.is_set():
+                    states[name] = f"failed: {exc}"
+                    log.warning("demo worker %s failed: %s", name, exc, exc_info=exc)
+                    return
+                states[name] = f"running (restarted {n}x, last after: {exc})"
+                log.warning("demo worker %s stopped on an error (%s): restarting it in 1 s", name, exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop_event.wait(), 1.0)
+                if self._stop_event.is_set():
+                    break
+        if states.get(name, "").startswith("running"):
+            n = self._restarts.get(name, 0)
+            states[name] = f"stopped ({n} restart{'s' if n > 1 else ''})" if n else "stopped"
 
     def _handler(self, spec: WorkerSpec) -> Callable[[Job], Any]:
         cfg, rng = self.config, random.Random(f"{self.config.seed}:{spec.name}")
@@ -315,7 +332,7 @@ class Demo:
             self._record(spec, job)
             await asyncio.sleep(rng.uniform(*cfg.job_seconds))
             if rng.random() < cfg.fail_rate:
-                raise RuntimeError(rng.choice(_FAILURES))
+                raise RuntimeError(rng.choice(seed.FAILURES))
 
         async def slow(job: Job) -> None:
             self._record(spec, job)
@@ -343,7 +360,7 @@ class Demo:
         with self._lock:
             self._crashed.append(job.ts)
         self._states[spec.name] = "crashed"
-        self._clients[spec.name].base_url = _dead_url()
+        self._clients[spec.name].base_url = seed.dead_url()
         self._workers[spec.name].stop()
 
     async def _publish(self) -> None:
@@ -378,23 +395,3 @@ class Demo:
                     break
             self._published += 1
             await asyncio.sleep(rng.expovariate(cfg.rate))
-
-
-_FAILURES = ("upstream answered 503 three times", "input file is corrupt (bad CRC)",
-             "timed out after 30 s waiting for the database", "permission denied on the bucket")
-
-
-def _accepts(role: str) -> Callable[[dict], bool]:
-    if role == "slow":
-        return lambda msg: seed.kind_of(msg.get("text")) == seed.SLOW_KIND
-    if role == "crash":
-        return lambda msg: seed.kind_of(msg.get("text")) == seed.CRASH_KIND
-    return lambda msg: seed.kind_of(msg.get("text")) in seed.GENERAL_KINDS
-
-
-def _dead_url() -> str:
-    """An API URL nothing listens on (a port just bound and closed): connections are refused."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api/"
