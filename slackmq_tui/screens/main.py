@@ -137,7 +137,9 @@ class MainScreen(DataWorkers, LockActions, Screen[None]):
         self.sync_dirty()
 
     async def on_unmount(self) -> None:
-        """Close the watcher (its socket) before the app's loop goes away."""
+        """Stop this screen's workers, then close the watcher (its socket) before the app's
+        loop goes away."""
+        self.app.workers.cancel_node(self)
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             await watcher.close()
@@ -232,6 +234,8 @@ class MainScreen(DataWorkers, LockActions, Screen[None]):
         if model is None:
             return
         old = model.upsert(lock)
+        if old == lock:
+            return
         if old is not None and old.state != lock.state:
             self.channel_list.shift_count(lock.channel, old.state, lock.state)
         self.view_changed(lock.channel)
@@ -304,8 +308,10 @@ class MainScreen(DataWorkers, LockActions, Screen[None]):
 
     @on(MessageStream.Highlighted)
     def _highlighted(self, event: MessageStream.Highlighted) -> None:
+        had_selection = self.detail.shown is not None
         self.show_detail(event.lock)
-        self.refresh_bindings()
+        if had_selection != (event.lock is not None):
+            self.refresh_bindings()               # message actions become (un)available
         if event.lock is not None:
             self.inspect_selected(event.lock.channel, event.lock.ts)
 

@@ -100,6 +100,8 @@ class DetailPanel(VerticalScroll, can_focus=False):
         self.clock = clock
         self.stale_after: float | None = None
         self._args: tuple[MessageLock, str, Sequence[EventRecord]] | None = None
+        self._shown_key: tuple | None = None
+        self._shown_height = -1
 
     def compose(self):
         yield Static(Content.from_markup("[$text-muted]No message selected.[/]"),
@@ -117,9 +119,17 @@ class DetailPanel(VerticalScroll, can_focus=False):
         self.repaint()
 
     def repaint(self) -> None:
-        body = self.query_one("#detail-body", Static)
+        """Render again (ages move on); costs a layout only when the text's height changed."""
         if self._args is None:
-            body.update(Content.from_markup("[$text-muted]No message selected.[/]"))
+            content = Content.from_markup("[$text-muted]No message selected.[/]")
+        else:
+            lock, channel_name, events = self._args
+            content = render_detail(lock, channel_name, events, self.clock(), self.stale_after)
+        key = (content.plain, tuple(content.spans))
+        if key == self._shown_key:
             return
-        lock, channel_name, events = self._args
-        body.update(render_detail(lock, channel_name, events, self.clock(), self.stale_after))
+        body = self.query_one("#detail-body", Static)
+        width = body.content_region.width or self.content_region.width
+        height = content.get_height(body.styles, width) if width > 0 else -1
+        body.update(content, layout=height != self._shown_height or height < 0)
+        self._shown_key, self._shown_height = key, height

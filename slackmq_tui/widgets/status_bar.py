@@ -73,7 +73,8 @@ class StatusBar(Static):
             self.repaint()
 
     def repaint(self) -> None:
-        self.update(render_status(self.info, self.clock(), max(20, self.size.width - 2)))
+        self.update(render_status(self.info, self.clock(), max(20, self.size.width - 2)),
+                    layout=False)                 # always one line
 
     def on_resize(self) -> None:
         self.repaint()
