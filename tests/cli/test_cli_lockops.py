@@ -232,7 +232,6 @@ def test_whoami_bot(cli):
     assert "user token" in data["strategies"]["pin+star"]  # bots cannot star
 
 
-@pytest.mark.xfail(strict=True, reason="the emulator sends no X-OAuth-Scopes header yet")
 def test_whoami_lists_scopes_and_what_each_strategy_can_do(cli):
     data = cli("whoami", "--json").json
     assert "pins:write" in data["scopes"] and data["strategies"]["pin+reaction"] == "ok"
