@@ -120,7 +120,9 @@ def lock_client(args: argparse.Namespace, profile=None, *, strategy: str | None 
     token = pick_token(profile, getattr(args, "token_kind", None), options.strategy)
     client = make_client(token.reveal(), base_url=profile.api_url)
     args.resolved_api_url = client.base_url  # named by the CLI's error line if it is unreachable
-    lock = LockClient(client, options, audit=AuditLog(), actor=actor())
+    # One stable worker id per OS user and host, so that a lock taken by one `slackmq ack` run (its
+    # claim note names this id) can be released or completed by a later run of the same operator.
+    lock = LockClient(client, options, audit=AuditLog(), actor=actor(), worker_id=cli_worker_id())
     if mutating:
         # auth.test first (the core caches it): a bad token fails before anything changes, and
         # the audit log names the Slack identity that acted, not only the OS user.
@@ -216,3 +218,12 @@ def ask(prompt: str) -> str:
 
 def now() -> float:
     return time.time()
+
+
+def cli_worker_id() -> str:
+    """``cli:USER@HOST``: the CLI's claim-note identity, the same for every run of one operator."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"cli:{user}@{socket.gethostname()}"

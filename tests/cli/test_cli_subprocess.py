@@ -88,3 +88,16 @@ def test_token_command_as_a_process_never_shows_its_output(slackmq, tmp_path):
     done = slackmq("whoami", "--json", token="")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["token_source"] == "token_command"
+
+
+def test_claim_lock_taken_by_one_run_is_completed_by_a_later_run(slackmq, emulator, web):
+    """Each run is a new process; the CLI's claim note names the operator, not the pid."""
+    ts = emulator.control.post(JOBS, PUBLISHER, "job claimed from the shell")
+    taken = slackmq("ack", "jobs", ts, "--strategy", "claim")
+    assert taken.returncode == 0, taken.stderr
+    assert pins(web) == {ts: "U0CONSOL01"}
+    done = slackmq("done", "jobs", ts)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert pins(web) == {}
+    replies = web.conversations_replies(channel=JOBS, ts=ts)["messages"]
+    assert [m["ts"] for m in replies] == [ts]  # the claim note went with the lock
