@@ -23,14 +23,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
-from slackmq_core import Secret  # noqa: E402
-from slackmq_core.emulator import Emulator, EmulatorConfig  # noqa: E402
+from tui_scenario import FakeClock, no_blink, populate, ready, select, wait_until
 
-from slackmq_tui.app import make_app  # noqa: E402
-from slackmq_tui.screens.clear_stale import ClearStaleDialog  # noqa: E402
-from slackmq_tui.screens.force_release import ForceReleaseDialog  # noqa: E402
-from slackmq_tui.screens.help import HelpScreen  # noqa: E402
-from tui_scenario import FakeClock, no_blink, populate, ready, select, wait_until  # noqa: E402
+from slackmq_core import Secret
+from slackmq_core.emulator import Emulator, EmulatorConfig
+from slackmq_tui.app import make_app
+from slackmq_tui.screens.clear_stale import ClearStaleDialog
+from slackmq_tui.screens.force_release import ForceReleaseDialog
+from slackmq_tui.screens.help import HelpScreen
 
 
 async def _open(pilot, key: str, kind) -> None:

@@ -153,7 +153,13 @@ def make_app(profile: Profile, *, read_only: bool = False, clock: Callable[[], f
     The lock clients write every mutating call to the audit log themselves; the console adds what
     the core never sees (cancelled confirmations, errors raised before a result).
     """
-    from slackmq_core import AsyncLockClient, AuditLog, ConfigError, Watcher, make_async_client
+    from slackmq_core import (
+        AsyncLockClient,
+        AuditLog,
+        ConfigError,
+        Watcher,
+        make_async_client,
+    )
 
     if profile.bot_token is None:
         raise ConfigError(f"profile {profile.name!r} has no bot token: set SLACK_BOT_TOKEN or "

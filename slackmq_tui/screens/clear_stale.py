@@ -14,7 +14,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from slackmq_core import ForceReleasePlan, MessageLock
-
 from slackmq_tui.screens.force_release import plan_lines
 from slackmq_tui.widgets._format import long_age
 

@@ -18,7 +18,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from slackmq_core import ForceReleasePlan, LockState, MessageLock
-
 from slackmq_tui.widgets._format import long_age, mark_text
 
 CONFIRM_WORD = "force"
@@ -87,7 +86,7 @@ class ForceReleaseDialog(ModalScreen[bool]):
         held = f", held {long_age(now - since)}" if since is not None else ""
         if state is LockState.STALE:
             why = "its holder stopped heartbeating: safe to clear"
-            return Content.from_markup(f"State: [b $text-warning]STALE[/]$held — $why", held=held,
+            return Content.from_markup("State: [b $text-warning]STALE[/]$held — $why", held=held,
                                        why=why)
         return Content.from_markup(
             f"State: [b $text-primary]{state.value.upper()}[/]$held — [$text-warning]its holder may still be "

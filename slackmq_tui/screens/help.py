@@ -9,8 +9,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from slackmq_tui.widgets._format import STATE_COLOR, STATE_LETTER
 from slackmq_core import LockState
+from slackmq_tui.widgets._format import STATE_COLOR, STATE_LETTER
 
 #: (key, what) for the main screen; the mutating ones are left out in read-only mode.
 KEYS: list[tuple[str, str, bool]] = [

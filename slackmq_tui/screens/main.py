@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
-from collections.abc import Iterable
 
 from textual import on
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.screen import Screen
@@ -20,17 +19,17 @@ from textual.widgets import Footer
 from textual.worker import WorkerState
 
 from slackmq_core import ChannelInfo, Identity, LockState, MessageLock
-
 from slackmq_tui.messages import ChannelEventReceived
 from slackmq_tui.screens.main_actions import LockActions
 from slackmq_tui.screens.main_data import DataWorkers, describe_event
+from slackmq_tui.screens.main_view import ViewControls
 from slackmq_tui.widgets.activity_log import ActivityLog
 from slackmq_tui.widgets.channel_list import ChannelList
 from slackmq_tui.widgets.detail import DetailPanel, EventRecord
 from slackmq_tui.widgets.filter_bar import FilterBar
 from slackmq_tui.widgets.message_stream import MessageStream
 from slackmq_tui.widgets.status_bar import StatusBar
-from slackmq_tui.widgets.stream_model import HELD_STATES, MessageFilter, StreamModel
+from slackmq_tui.widgets.stream_model import MessageFilter, StreamModel
 
 #: Actions that change Slack state: hidden in read-only mode.
 MUTATING = frozenset({"ack", "unack", "done", "force_unack", "clear_stale"})
@@ -43,7 +42,7 @@ BUSY = (WorkerState.PENDING, WorkerState.RUNNING)
 EVENT_MEMORY = 2000
 
 
-class MainScreen(DataWorkers, LockActions, Screen[None]):
+class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
     """The console's one full screen."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
@@ -275,35 +274,6 @@ class MainScreen(DataWorkers, LockActions, Screen[None]):
         self.stream.border_title = title
         self.stream.border_subtitle = "newest first"
 
-    # -- channels ----------------------------------------------------------------------------
-
-    def switch_to(self, channel: str) -> None:
-        if channel == self.current or channel not in self.infos:
-            return
-        self.current = channel
-        model = self.model_for(channel)
-        model.set_filter(self.effective_filter())
-        self.stream.placeholder = "Loading…"
-        self.stream.show(model)
-        self.channel_list.select_id(channel)
-        self._retitle()
-        if model.pages_loaded == 0:
-            self.load_channel(channel)
-        elif model.filter.held_only and not model.locks_loaded:
-            self.load_locks(channel)
-
-    @on(ChannelList.ChannelChosen)
-    def _channel_chosen(self, event: ChannelList.ChannelChosen) -> None:
-        self.switch_to(event.channel_id)
-        if event.focus_stream:
-            self.stream.focus()
-
-    def action_channel(self, step: int) -> None:
-        ids = self.channel_list.channel_ids
-        if not ids or self.current not in ids:
-            return
-        self.switch_to(ids[(ids.index(self.current) + step) % len(ids)])
-
     # -- stream events -----------------------------------------------------------------------
 
     @on(MessageStream.Highlighted)
@@ -362,96 +332,9 @@ class MainScreen(DataWorkers, LockActions, Screen[None]):
         info = self.infos.get(channel)
         return info.name if info else channel
 
-    # -- filter ------------------------------------------------------------------------------
-
-    def effective_filter(self) -> MessageFilter:
-        flt = self.user_filter
-        if self.only_locked:
-            states = (flt.states & HELD_STATES) or HELD_STATES
-            flt = MessageFilter(flt.text, flt.holder, frozenset(states))
-        return flt
-
-    def _refilter(self) -> None:
-        flt = self.effective_filter()
-        for model in self.models.values():
-            model.set_filter(flt)
-        self.stream.placeholder = "No message matches the filter." if flt.active else \
-            "No messages in this channel."
-        self.stream.reload()
-        self._retitle()
-        if self.current and flt.held_only and not self.model_for(self.current).locks_loaded:
-            self.load_locks(self.current)
-
-    def action_filter(self) -> None:
-        self.query_one("#filter", FilterBar).open(self._filter_query())
-
-    def _filter_query(self) -> str:
-        flt = self.user_filter
-        parts = [flt.text] if flt.text else []
-        if flt.holder:
-            parts.append(f"holder:{flt.holder}")
-        if flt.states:
-            parts.append("state:" + ",".join(sorted(s.value for s in flt.states)))
-        return " ".join(parts)
-
-    @on(FilterBar.Changed)
-    def _filter_changed(self, event: FilterBar.Changed) -> None:
-        self.user_filter = event.filter
-        self._refilter()
-        if event.submitted:
-            self.stream.focus()
-
-    @on(FilterBar.Cleared)
-    def _filter_cleared(self) -> None:
-        self.user_filter = MessageFilter()
-        self._refilter()
-        self.stream.focus()
-
-    def action_only_locked(self) -> None:
-        self.only_locked = not self.only_locked
-        self.activity("showing only locked and stale messages" if self.only_locked
-                      else "showing every message")
-        self._refilter()
-
-    # -- misc actions --------------------------------------------------------------------------
-
-    def action_toggle_log(self) -> None:
-        self.toggle_class("-show-log")
-
-    def action_help(self) -> None:
-        from slackmq_tui.screens.help import HelpScreen
-
-        self.app.push_screen(HelpScreen(self.services.read_only))
-
-    def action_refresh(self) -> None:
-        if self.current:
-            self.activity(f"#{self.channel_name(self.current)}: refresh")
-            self.load_channel(self.current, reload=True)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MUTATING and self.services.read_only:
             return False
         if action in ON_MESSAGE and self.selected is None:
             return None
         return True
-
-    def commands(self) -> Iterable[SystemCommand]:
-        """Command palette entries for this screen (the app adds them to the system ones)."""
-        entries = [
-            ("Ack message", "Lock the selected message as the console", "ack"),
-            ("Unack message", "Release the console's marks on the selected message", "unack"),
-            ("Mark done", "Mark the selected message done and release it", "done"),
-            ("Force-unack", "Remove every lock mark on the selected message", "force_unack"),
-            ("Clear stale locks", "Force-unack every stale lock of this channel", "clear_stale"),
-            ("Refresh", "Reload the channel from Slack", "refresh"),
-            ("Filter", "Filter messages by text, holder:NAME, state:STATE", "filter"),
-            ("Toggle locked only", "Show only locked and stale messages", "only_locked"),
-            ("Toggle activity log", "Show or hide the activity log", "toggle_log"),
-            ("Help", "Keys, states and marks", "help"),
-        ]
-        for title, help_text, action in entries:
-            if self.check_action(action, ()):
-                yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
-        for info in self.infos.values():
-            yield SystemCommand(f"Switch to #{info.name}", f"Show channel {info.id}",
-                                lambda cid=info.id: self.switch_to(cid))

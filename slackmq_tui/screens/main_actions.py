@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from slackmq_core import LockResult, MessageLock, Outcome, SlackMQError
-
 from slackmq_tui.messages import ActionFinished
 from slackmq_tui.screens.ack import AckDialog
 from slackmq_tui.screens.clear_stale import ClearStaleDialog

@@ -22,13 +22,11 @@ from slackmq_core import (
     SlackMQError,
     TransportError,
 )
-
 from slackmq_tui.messages import ChannelEventReceived
 from slackmq_tui.widgets.stream_model import StreamModel
 
 if TYPE_CHECKING:
     from slackmq_core.watch import ChannelEvent
-
     from slackmq_tui.screens.main import MainScreen
 
 log = logging.getLogger("slackmq.tui")

@@ -10,7 +10,6 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from slackmq_core import ChannelInfo, LockState
-
 from slackmq_tui.widgets._format import STATE_COLOR, STATE_LETTER
 
 

@@ -11,7 +11,6 @@ from textual.content import Content
 from textual.widgets import Static
 
 from slackmq_core import Holder, LockState, Mark, MessageLock, Primitive
-
 from slackmq_tui.widgets._format import STATE_COLOR, clock_time, long_age, ts_epoch
 
 

@@ -23,7 +23,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from slackmq_core import LockState, MessageLock
-
 from slackmq_tui.widgets._format import (
     STATE_LABEL,
     clock_time,

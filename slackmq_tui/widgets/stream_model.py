@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from slackmq_core import LockState, MessageLock
-
 from slackmq_tui.widgets._format import ts_key
 
 HELD_STATES = frozenset({LockState.LOCKED, LockState.STALE})

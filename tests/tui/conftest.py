@@ -8,7 +8,6 @@ import asyncio
 import time
 
 import pytest
-
 from tui_scenario import FakeClock, populate
 
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 
 import pytest
+from tui_scenario import (
+    JOBS,
+    ActionLog,
+    main_screen,
+    ready,
+    select,
+    slack_marks,
+    wait_until,
+)
 
 from slackmq_core import LockState
-
 from slackmq_tui.app import make_app
 from slackmq_tui.screens.ack import AckDialog
 from slackmq_tui.screens.clear_stale import ClearStaleDialog
 from slackmq_tui.screens.force_release import ForceReleaseDialog
-from tui_scenario import JOBS, ActionLog, main_screen, ready, select, slack_marks, wait_until
 
 CONSOLE = "U0CONSOL01"
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from slackmq_core import LockState, Secret
-
-from slackmq_tui.app import make_app
 from tui_scenario import JOBS, main_screen, ready, settle, wait_until, worker
+
+from slackmq_core import LockState, Secret
+from slackmq_tui.app import make_app
 
 
 def live_app(sc, clock, tmp_path):

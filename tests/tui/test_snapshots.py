@@ -9,15 +9,14 @@ look at the report before committing.
 from __future__ import annotations
 
 import pytest
+from tui_scenario import no_blink, ready, select, settle, wait_until
 
 from slackmq_core import Secret
-
 from slackmq_tui.app import make_app
 from slackmq_tui.screens.ack import AckDialog
 from slackmq_tui.screens.clear_stale import ClearStaleDialog
 from slackmq_tui.screens.force_release import ForceReleaseDialog
 from slackmq_tui.screens.help import HelpScreen
-from tui_scenario import no_blink, ready, select, settle, wait_until
 
 SMALL = (80, 24)
 LARGE = (160, 45)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from slackmq_core import LockState, Secret
-
-from slackmq_tui.app import make_app
 from tui_scenario import JOBS, main_screen, ready
+
+from slackmq_core import LockState
+from slackmq_tui.app import make_app
 
 
 async def test_first_page_shows_every_state_with_holders(scenario, clock, tmp_path):

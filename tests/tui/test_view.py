@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 
-from slackmq_core import LockState, make_async_client
+from tui_scenario import (
+    BUILDS,
+    JOBS,
+    main_screen,
+    ready,
+    settle,
+    slack_marks,
+    wait_until,
+)
 
+from slackmq_core import LockState, make_async_client
 from slackmq_tui.app import make_app
 from slackmq_tui.screens.help import HelpScreen
-from tui_scenario import BUILDS, JOBS, main_screen, ready, settle, slack_marks, wait_until
 
 
 def states(screen) -> set[LockState]:
@@ -135,7 +143,6 @@ async def test_read_only_hides_every_mutating_action(scenario, clock, tmp_path):
 async def test_ack_dialog_says_why_a_token_cannot_lock(scenario, clock, tmp_path):
     """A bot token without pins:write: every strategy is offered disabled, with the reason."""
     from slackmq_core import Secret
-
     from slackmq_tui.screens.ack import AckDialog
 
     emu, sc = scenario

@@ -10,7 +10,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from slackmq_core import AsyncLockClient, LockOptions, Profile, Secret, make_async_client
+from slackmq_core import (
+    AsyncLockClient,
+    LockOptions,
+    Profile,
+    Secret,
+    make_async_client,
+)
 
 #: 2026-03-02 09:00:00 UTC: the scenario's first message.
 T0 = 1_772_442_000.0
