@@ -200,6 +200,11 @@ class Watcher:
         return "socket" if self._app_token else "polling"
 
     @property
+    def poll_interval(self) -> float | None:
+        """Seconds between two history polls of a channel (polling, once started); None in Socket Mode."""
+        return getattr(self._source, "history_every", None) if self.mode == "polling" else None
+
+    @property
     def status(self) -> WatchStatus:
         return self._feed.status if self._feed else WatchStatus(since=None)
 

@@ -17,7 +17,11 @@ What it does, in order:
 3. Every new top-level message that passes ``filter`` (a regex on the text, or a callable on the message
    dict) is queued. Before spending an API call on it the worker checks what it has already seen:
    another holder's pin or lock reaction, a done or failed mark. Such a message costs nothing; it is
-   queued again if that holder's pin or reaction goes away without a done mark.
+   queued again if that holder's pin or reaction goes away without a done mark. A polling worker
+   first waits ``stagger`` seconds (by default 1 to 2 of its history poll intervals, at random), so a
+   Socket Mode worker's pin, or a done mark that follows a pin's removal, reaches it before it spends
+   a call; after the wait it tries anyway, so nothing is lost. A loser spends one call (``pins.add``):
+   the worker's lock client does not look up who holds the message.
 4. ``acquire``; on success the handler runs (a sync handler in its own daemon thread, an async one as a
    task) while a heartbeat extends the claim-note lease every ``heartbeat_interval`` seconds (when the
    options use a claim note). Then ``complete``, or ``fail`` with the exception as the reason.
@@ -34,6 +38,7 @@ import collections
 import contextlib
 import inspect
 import logging
+import random
 import re
 import signal
 from collections.abc import Callable
@@ -67,13 +72,15 @@ class Worker:
                  heartbeat_interval: float | None = None, concurrency: int = 1,
                  base_url: str | None = None, drain_timeout: float = 10.0, max_jobs: int | None = None,
                  scan_limit: int = 200, ignore_self: bool = True,
-                 watcher_options: dict[str, Any] | None = None) -> None:
+                 watcher_options: dict[str, Any] | None = None, stagger: float | None = None) -> None:
         if not callable(handler):
             raise InputError(f"handler {handler!r} is not callable: pass a function taking a Job")
         if not isinstance(concurrency, int) or not 1 <= concurrency <= 64:
             raise InputError(f"concurrency {concurrency!r} must be an integer from 1 to 64")
         if heartbeat_interval is not None and heartbeat_interval <= 0:
             raise InputError(f"heartbeat_interval {heartbeat_interval!r} must be a positive number of seconds")
+        if stagger is not None and not (isinstance(stagger, (int, float)) and stagger >= 0):
+            raise InputError(f"stagger {stagger!r} must be a number of seconds >= 0 (None: automatic)")
         self.options = options or LockOptions()
         self.client = client if not isinstance(client, str) else _slack.make_async_client(client, base_url=base_url)
         self.channel_ref = channel
@@ -91,6 +98,7 @@ class Worker:
         self.max_jobs = max_jobs
         self.scan_limit = scan_limit
         self.watcher_options = dict(watcher_options or {})
+        self.stagger = stagger
         self.stats = WorkerStats()
         self.watcher: Watcher | None = None
         self.lock: Any = None
@@ -133,7 +141,8 @@ class Worker:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         self._queue = asyncio.Queue()
-        self.lock = AsyncLockClient(self.client, self.options, worker_id=self.worker_id)
+        # a loser only needs to know "held": no pins.list / users.info to name the holder
+        self.lock = AsyncLockClient(self.client, self.options.with_(lookup_holder=False), worker_id=self.worker_id)
         self.worker_id = self.worker_id or getattr(self.lock, "worker_id", None) or "worker"
         self.view.me = (await self.lock.whoami()).user_id
         self.channel = self.view.channel = (await self.lock.resolve_channel(self.channel_ref)).id
@@ -198,7 +207,18 @@ class Worker:
             return
         self._queued.add(ts)
         self.stats.queued += 1
-        self._queue.put_nowait(ts)
+        delay = self._stagger_delay()
+        if delay > 0 and self._loop is not None:
+            self._loop.call_later(delay, self._queue.put_nowait, ts)   # the runner re-checks contended()
+        else:
+            self._queue.put_nowait(ts)
+
+    def _stagger_delay(self) -> float:
+        """Seconds to wait before a queued message may be acquired (see the module docstring, 3.)."""
+        if self.stagger is not None:
+            return self.stagger * random.uniform(1.0, 2.0)
+        interval = self.watcher.poll_interval if self.watcher is not None else None
+        return interval * random.uniform(1.0, 2.0) if interval else 0.0
 
     def contended(self, ts: str) -> bool:
         """True when this worker already knows another holder or a finish mark on ``ts``."""
