@@ -45,7 +45,7 @@ EVENT_MEMORY = 2000
 class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
     """The console's one full screen."""
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
 
     BINDINGS = [
         Binding("a", "ack", "Ack"),
@@ -82,46 +82,36 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
         self._watcher = None
         self.watching: set[str] = set()
         """Channels whose live updates have started (the watcher's first resync arrived)."""
+        self._build_widgets()
 
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(clock=self.clock, id="status")
+        yield self.status
         with Container(id="body"):
-            channels = ChannelList(id="channels")
-            channels.border_title = "Channels"
-            yield channels
+            yield self.channel_list
             with Vertical(id="center"):
-                bar = FilterBar(id="filter")
-                bar.display = False
-                yield bar
-                stream = MessageStream(clock=self.clock, id="stream")
-                stream.border_title = "Messages"
-                yield stream
-            detail = DetailPanel(clock=self.clock, id="detail")
-            detail.border_title = "Detail"
-            detail.stale_after = self.services.stale_after
-            yield detail
-            log = ActivityLog(clock=self.clock, id="activity")
-            log.border_title = "Activity"
-            yield log
+                yield self.filter_bar
+                yield self.stream
+            yield self.detail
+            yield self.activity_log
         yield Footer(compact=True)
 
-    @property
-    def stream(self) -> MessageStream:
-        return self.query_one("#stream", MessageStream)
-
-    @property
-    def channel_list(self) -> ChannelList:
-        return self.query_one("#channels", ChannelList)
-
-    @property
-    def detail(self) -> DetailPanel:
-        return self.query_one("#detail", DetailPanel)
-
-    @property
-    def status(self) -> StatusBar:
-        return self.query_one("#status", StatusBar)
+    def _build_widgets(self) -> None:
+        """The screen's widgets, made once and kept: workers that finish while the app closes
+        still find them (detached widgets ignore updates) instead of failing a query."""
+        self.status = StatusBar(clock=self.clock, id="status")
+        self.channel_list = ChannelList(id="channels")
+        self.channel_list.border_title = "Channels"
+        self.filter_bar = FilterBar(id="filter")
+        self.filter_bar.display = False
+        self.stream = MessageStream(clock=self.clock, id="stream")
+        self.stream.border_title = "Messages"
+        self.detail = DetailPanel(clock=self.clock, id="detail")
+        self.detail.border_title = "Detail"
+        self.detail.stale_after = self.services.stale_after
+        self.activity_log = ActivityLog(clock=self.clock, id="activity")
+        self.activity_log.border_title = "Activity"
 
     @property
     def selected(self) -> MessageLock | None:
@@ -194,7 +184,7 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
     # -- activity & names -------------------------------------------------------------------
 
     def activity(self, text: str, kind: str = "info") -> None:
-        self.query_one("#activity", ActivityLog).add(text, kind)
+        self.activity_log.add(text, kind)
 
     def name_of(self, user_id: str | None) -> str:
         if not user_id:
@@ -314,8 +304,12 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
         if target is None:
             return
         self.remember(event.channel, target, text)
-        self.activity(f"#{self.channel_name(event.channel)} {target}: {text}", "event")
         model = self.models.get(event.channel)
+        known = model.get(target) if model is not None else None
+        what = f'"{known.text[:32]}"' if known is not None and known.text else target
+        if event.kind == "message" and event.is_top_level and event.message:
+            what = f'"{str(event.message.get("text", ""))[:32]}"'
+        self.activity(f"#{self.channel_name(event.channel)} {what}: {text}", "event")
         if model is None:
             return
         if event.kind == "message_deleted" and event.is_top_level:

@@ -72,7 +72,7 @@ class ViewControls:
             self.load_locks(self.current)
 
     def action_filter(self: MainScreen) -> None:
-        self.query_one("#filter", FilterBar).open(self._filter_query())
+        self.filter_bar.open(self._filter_query())
 
     def _filter_query(self: MainScreen) -> str:
         flt = self.user_filter
@@ -103,7 +103,7 @@ class ViewControls:
     # -- misc actions --------------------------------------------------------------------------
 
     def action_toggle_log(self: MainScreen) -> None:
-        self.toggle_class("-show-log")
+        self.toggle_class("-log-toggled")
 
     def action_help(self: MainScreen) -> None:
         from slackmq_tui.screens.help import HelpScreen

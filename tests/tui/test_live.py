@@ -71,3 +71,23 @@ async def test_a_dropped_socket_reconnects_and_catches_up(scenario, clock, tmp_p
         assert len(screen.stream.rows) == shown                 # nothing lost on screen
         assert screen.watch_status.reconnects >= 1
         assert any("reloading" in text for _, text in log.entries)
+
+
+async def test_losing_slack_shows_offline_or_stale_since_when(scenario, clock, tmp_path):
+    emu, sc = scenario
+    app = live_app(sc, clock, tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        rows = list(screen.stream.rows)
+        clock.advance(30)
+        await emu.drop_sockets(mode="close")
+        emu.set_faults(error_rate=1.0)                # every API call now fails (HTTP 5xx)
+        await wait_until(pilot, lambda: screen.status.info.mode in ("offline", "stale"),
+                         what="the status bar to say the view is not live")
+        info = screen.status.info
+        assert info.since == clock()                  # since when, on the console's clock
+        assert screen.stream.rows == rows             # what was on screen stays
+        emu.set_faults(error_rate=0.0)
+        await wait_until(pilot, lambda: screen.status.info.mode == "live", timeout=30,
+                         what="live again")

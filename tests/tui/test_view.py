@@ -100,6 +100,21 @@ async def test_switching_channels_keeps_each_channels_counts(scenario, clock, tm
         assert screen.current == JOBS and len(screen.stream.rows) == len(sc.jobs)
 
 
+async def test_the_activity_log_takes_the_detail_panels_place_when_narrow(
+        scenario, clock, tmp_path):
+    emu, sc = scenario
+    app = make_app(sc.profile(), clock=clock, audit_path=tmp_path / "a.jsonl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        detail, log = screen.query_one("#detail"), screen.query_one("#activity")
+        assert detail.display and not log.display
+        await pilot.press("L")
+        assert log.display and not detail.display
+        await pilot.press("L")
+        assert detail.display and not log.display
+
+
 async def test_help_lists_the_keys(scenario, clock, tmp_path):
     emu, sc = scenario
     app = make_app(sc.profile(), clock=clock, audit_path=tmp_path / "a.jsonl")
