@@ -216,11 +216,14 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
             model.set_filter(self.effective_filter())
         return model
 
-    def apply(self, lock: MessageLock) -> None:
-        """A fresh value for one message: update its row, the counts and the detail panel."""
+    def apply(self, lock: MessageLock, *, add: bool = False) -> None:
+        """A fresh value for one message: update its row, the counts and the detail panel.
+        Only ``add`` brings in a message the stream does not hold yet (a thread reply never)."""
         self._learn_names(lock)
         model = self.models.get(lock.channel)
-        if model is None:
+        if model is None or (lock.thread_ts not in (None, lock.ts)):
+            return
+        if not add and model.get(lock.ts) is None:
             return
         old = model.upsert(lock)
         if old == lock:
@@ -299,7 +302,8 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
             return
         text = describe_event(event, self.name_of)
         target = event.ts
-        if event.kind == "message" and not event.is_top_level:
+        reply = event.kind.startswith("message") and not event.is_top_level
+        if reply:
             target = event.thread_ts        # a reply (e.g. a claim note): its parent may change
         if target is None:
             return
@@ -307,15 +311,18 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
         model = self.models.get(event.channel)
         known = model.get(target) if model is not None else None
         what = f'"{known.text[:32]}"' if known is not None and known.text else target
-        if event.kind == "message" and event.is_top_level and event.message:
+        if event.kind == "message" and not reply and event.message:
             what = f'"{str(event.message.get("text", ""))[:32]}"'
         self.activity(f"#{self.channel_name(event.channel)} {what}: {text}", "event")
         if model is None:
             return
-        if event.kind == "message_deleted" and event.is_top_level:
+        if reply:
+            if known is not None:
+                self.mark_dirty(event.channel, target)
+        elif event.kind == "message_deleted":
             self.forget(event.channel, target)
-        elif event.kind == "message" and event.is_top_level and model.get(target) is None:
-            self.apply(self.new_message(event))
+        elif event.kind == "message" and known is None:
+            self.apply(self.new_message(event), add=True)
             self.channel_list.shift_count(event.channel, None, LockState.PENDING)
         else:
             self.mark_dirty(event.channel, target)

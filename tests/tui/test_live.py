@@ -91,3 +91,27 @@ async def test_losing_slack_shows_offline_or_stale_since_when(scenario, clock, t
         emu.set_faults(error_rate=0.0)
         await wait_until(pilot, lambda: screen.status.info.mode == "live", timeout=30,
                          what="live again")
+
+
+async def test_a_claim_note_updates_its_parent_and_never_becomes_a_row(scenario, clock, tmp_path):
+    emu, sc = scenario
+    ts = sc.roles["pending"]
+    app = live_app(sc, clock, tmp_path)
+    charlie = worker("xoxb-emu-charlie", emu.base_url, clock, strategy="claim")
+    charlie.ctx.worker_id, charlie.ctx.host, charlie.ctx.pid = "charlie-2", "worker-9", 77
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        model = screen.model_for(JOBS)
+        before = {r.ts for r in screen.stream.rows}
+        await charlie.acquire(JOBS, ts)
+        await charlie.heartbeat(JOBS, ts)              # edits the claim note (message_changed)
+        await wait_until(pilot, lambda: model.get(ts).lease is not None
+                         and model.get(ts).lease.host == "worker-9", what="the lease on the row")
+        await settle(pilot)
+        assert {r.ts for r in screen.stream.rows} == before     # no reply became a row
+        await charlie.release(JOBS, ts)                # deletes the note, removes the marks
+        await wait_until(pilot, lambda: model.get(ts).state is LockState.PENDING
+                         and model.get(ts).lease is None, what="the release")
+        await settle(pilot)
+        assert {r.ts for r in screen.stream.rows} == before
