@@ -307,9 +307,11 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
             target = event.thread_ts        # a reply (e.g. a claim note): its parent may change
         if target is None:
             return
-        self.remember(event.channel, target, text)
         model = self.models.get(event.channel)
         known = model.get(target) if model is not None else None
+        if event.kind == "message" and not reply and known is not None:
+            return                      # delivered again (events come at least once)
+        self.remember(event.channel, target, text)
         what = f'"{known.text[:32]}"' if known is not None and known.text else target
         if event.kind == "message" and not reply and event.message:
             what = f'"{str(event.message.get("text", ""))[:32]}"'

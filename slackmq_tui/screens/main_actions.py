@@ -7,6 +7,8 @@ re-reads the message so its row shows what Slack now says.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -47,6 +49,15 @@ def describe_result(action: str, result: LockResult) -> tuple[str, str]:
 class LockActions:
     """Mixin for MainScreen: the mutating actions (hidden when read-only)."""
 
+    @contextmanager
+    def busy(self: MainScreen, what: str) -> Iterator[None]:
+        """Say in the status bar what the console is waiting for (Slack may be slow: 429s)."""
+        self.status.set_status(busy=what)
+        try:
+            yield
+        finally:
+            self.status.set_status(busy="")
+
     def finish(self: MainScreen, action: str, channel: str, ts: str | None, result: str,
                summary: str, severity: str = "information") -> None:
         """One place for the end of every action: activity, toast, message. (The core's lock
@@ -69,7 +80,8 @@ class LockActions:
 
     async def _lock_op(self: MainScreen, action: str, lock: MessageLock, op) -> None:
         try:
-            result: LockResult = await op
+            with self.busy(f"{action} {lock.ts}"):
+                result: LockResult = await op
         except SlackMQError as exc:
             await self.failed(action, lock.channel, lock.ts, exc)
         else:
@@ -126,7 +138,8 @@ class LockActions:
         client = self.services.client
         channel, ts = lock.channel, lock.ts
         try:
-            plan = await client.plan_force_release(channel, ts)
+            with self.busy(f"reading the marks on {ts}"):
+                plan = await client.plan_force_release(channel, ts)
         except SlackMQError as exc:
             await self.failed("force-unack", channel, ts, exc)
             return
@@ -138,7 +151,8 @@ class LockActions:
                                  detail={"removable": len(plan.removable)})
             return
         try:
-            report = await client.force_release(channel, ts)
+            with self.busy(f"force-unack {ts}"):
+                report = await client.force_release(channel, ts)
         except SlackMQError as exc:
             await self.failed("force-unack", channel, ts, exc)
         else:
@@ -162,7 +176,8 @@ class LockActions:
         client = self.services.client
         older_than = self.services.stale_after
         try:
-            plans = await client.plan_reap(channel, older_than=older_than)
+            with self.busy(f"finding stale locks in #{self.channel_name(channel)}"):
+                plans = await client.plan_reap(channel, older_than=older_than)
         except SlackMQError as exc:
             await self.failed("clear-stale", channel, None, exc)
             return
@@ -177,7 +192,8 @@ class LockActions:
                                      result="cancelled", detail={"stale": [p.ts for p in plans]})
             return
         try:
-            report = await client.reap(channel, older_than=older_than)
+            with self.busy(f"clearing stale locks in #{self.channel_name(channel)}"):
+                report = await client.reap(channel, older_than=older_than)
         except SlackMQError as exc:
             await self.failed("clear-stale", channel, None, exc)
         else:

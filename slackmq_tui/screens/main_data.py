@@ -34,6 +34,9 @@ T = TypeVar("T")
 
 #: Wait this long after the cursor stops before re-reading the selected message.
 DETAIL_DEBOUNCE = 0.15
+#: After an event marks a message changed, wait this long for the rest of its burst (an acquire
+#: is a pin, a reaction and maybe a claim note): one re-read then covers them all.
+COALESCE = 0.06
 
 
 def describe_event(event: ChannelEvent, name_of: Callable[[str | None], str]) -> str:
@@ -238,6 +241,7 @@ class DataWorkers:
         """Re-read messages that events said changed, one at a time, coalescing repeats."""
         while True:
             await self._dirty_event.wait()
+            await asyncio.sleep(COALESCE)
             self._dirty_event.clear()
             self._syncing = True
             try:

@@ -31,6 +31,7 @@ class StatusInfo:
     since: float | None = None         # when the mode began
     last_update: float | None = None   # last time the view was brought up to date
     rate_limit_waits: int = 0          # 429s waited out (by the watcher and by the console)
+    busy: str = ""                     # what the console is doing right now ("planning…")
 
 
 def render_status(info: StatusInfo, now: float, width: int) -> Content:
@@ -43,6 +44,8 @@ def render_status(info: StatusInfo, now: float, width: int) -> Content:
     if info.since is not None:
         mode = mode + Content(f" since {clock_time(info.since, now)}")
     parts = [who, mode]
+    if info.busy:
+        parts.insert(1, Content.from_markup("[b $text-accent]⧗ $busy[/]", busy=info.busy))
     if info.last_update is not None:
         parts.append(Content(f"updated {clock_time(info.last_update, now)}"))
     parts.append(Content.from_markup(
@@ -52,6 +55,9 @@ def render_status(info: StatusInfo, now: float, width: int) -> Content:
     line = sep.join(parts)
     while line.cell_length > width and len(parts) > 2:
         parts.pop()                       # drop the least important fields first
+        line = sep.join(parts)
+    if line.cell_length > width and info.busy:
+        parts = [parts[0].truncate(max(8, width // 3), ellipsis=True), *parts[1:]]
         line = sep.join(parts)
     return line
 

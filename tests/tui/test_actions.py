@@ -240,3 +240,18 @@ async def test_clear_stale_lists_every_stale_lock_and_clears_them(scenario, cloc
     # not stale: untouched
     assert (await slack_marks(emu.base_url, JOBS, sc.roles["lease"]))["pin"] == "U0CHARL001"
     assert (await slack_marks(emu.base_url, JOBS, sc.roles["locked"]))["pin"] == "U0BRAVO001"
+
+
+async def test_the_status_bar_says_what_a_slow_action_waits_for(scenario, clock, audit_path):
+    emu, sc = scenario
+    app = start(sc, clock, audit_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        emu.set_faults(latency_ms=400)                 # Slack is slow today
+        await pilot.press("S")
+        await wait_until(pilot, lambda: screen.status.info.busy, what="the busy note")
+        assert screen.status.info.busy == "finding stale locks in #jobs"
+        await wait_until(pilot, lambda: isinstance(app.screen, ClearStaleDialog),
+                         what="the clear-stale dialog")
+        assert screen.status.info.busy == ""
