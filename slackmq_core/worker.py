@@ -21,7 +21,10 @@ What it does, in order:
    first waits ``stagger`` seconds (by default 1 to 2 of its history poll intervals, at random), so a
    Socket Mode worker's pin, or a done mark that follows a pin's removal, reaches it before it spends
    a call; after the wait it tries anyway, so nothing is lost. A loser spends one call (``pins.add``):
-   the worker's lock client does not look up who holds the message.
+   the worker's lock client does not look up who holds the message. A message that waited in the
+   queue longer than ``recheck_after`` seconds (its events may have gone to another Socket Mode
+   connection of the app meanwhile) is read first (``reactions.get``): done or held costs that one
+   call instead of a pin placed, checked and taken back.
 4. ``acquire``; on success the handler runs (a sync handler in its own daemon thread, an async one as a
    task) while a heartbeat extends the claim-note lease every ``heartbeat_interval`` seconds (when the
    options use a claim note). Then ``complete``, or ``fail`` with the exception as the reason.
@@ -48,7 +51,7 @@ from slackmq_core import _slack
 from slackmq_core._client import AsyncLockClient
 from slackmq_core._exceptions import HolderLost, InputError, SlackMQError
 from slackmq_core._jobs import Job, WorkerStats, in_daemon_thread, make_filter
-from slackmq_core._model import Outcome
+from slackmq_core._model import LockState, Outcome
 from slackmq_core._strategy import LockOptions
 from slackmq_core._worker_view import ChannelView
 from slackmq_core.watch import ChannelEvent, Watcher
@@ -72,7 +75,8 @@ class Worker:
                  heartbeat_interval: float | None = None, concurrency: int = 1,
                  base_url: str | None = None, drain_timeout: float = 10.0, max_jobs: int | None = None,
                  scan_limit: int = 200, ignore_self: bool = True,
-                 watcher_options: dict[str, Any] | None = None, stagger: float | None = None) -> None:
+                 watcher_options: dict[str, Any] | None = None, stagger: float | None = None,
+                 recheck_after: float = 30.0) -> None:
         if not callable(handler):
             raise InputError(f"handler {handler!r} is not callable: pass a function taking a Job")
         if not isinstance(concurrency, int) or not 1 <= concurrency <= 64:
@@ -81,6 +85,8 @@ class Worker:
             raise InputError(f"heartbeat_interval {heartbeat_interval!r} must be a positive number of seconds")
         if stagger is not None and not (isinstance(stagger, (int, float)) and stagger >= 0):
             raise InputError(f"stagger {stagger!r} must be a number of seconds >= 0 (None: automatic)")
+        if not (isinstance(recheck_after, (int, float)) and recheck_after >= 0):
+            raise InputError(f"recheck_after {recheck_after!r} must be a number of seconds >= 0")
         self.options = options or LockOptions()
         self.client = client if not isinstance(client, str) else _slack.make_async_client(client, base_url=base_url)
         self.channel_ref = channel
@@ -99,6 +105,8 @@ class Worker:
         self.scan_limit = scan_limit
         self.watcher_options = dict(watcher_options or {})
         self.stagger = stagger
+        self.recheck_after = recheck_after
+        self._queued_at: dict[str, float] = {}
         self.stats = WorkerStats()
         self.watcher: Watcher | None = None
         self.lock: Any = None
@@ -206,6 +214,7 @@ class Worker:
                 or ts in self.view.mine or ts not in self.view.msgs or self.view.contended(ts)):
             return
         self._queued.add(ts)
+        self._queued_at[ts] = self._loop.time() if self._loop is not None else 0.0
         self.stats.queued += 1
         delay = self._stagger_delay()
         if delay > 0 and self._loop is not None:
@@ -264,9 +273,10 @@ class Worker:
         while not self._stop.is_set():
             ts = await self._queue.get()
             self._queued.discard(ts)
+            waited = self._loop.time() - self._queued_at.pop(ts, self._loop.time())
             if self._stop.is_set():
                 return
-            if self.contended(ts):
+            if self.contended(ts) or (waited > self.recheck_after and not await self._still_free(ts)):
                 self.stats.skipped += 1
                 continue
             self._busy.add(task)
@@ -276,6 +286,17 @@ class Worker:
                 self._busy.discard(task)
             if self.max_jobs is not None and self.stats.acquired >= self.max_jobs:
                 self.stop()
+
+    async def _still_free(self, ts: str) -> bool:
+        """One read of a message that waited long: False (and remembered) when it is done or held."""
+        try:
+            lock = await self.lock.inspect(self.channel, ts)
+        except SlackMQError:
+            return True     # let acquire decide
+        if lock.state is LockState.PENDING or (lock.state is LockState.FAILED and self.options.retry_failed):
+            return True
+        self.view.scanned(lock)
+        return False
 
     async def _process(self, ts: str) -> None:
         assert self._stop is not None

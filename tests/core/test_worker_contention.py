@@ -71,3 +71,29 @@ async def test_a_polling_worker_skips_a_job_taken_during_its_stagger_and_does_an
 def test_a_negative_stagger_is_refused_naming_it():
     with pytest.raises(InputError, match="stagger -1"):
         Worker("xoxb-emu-alpha", "jobs", print, stagger=-1)
+
+
+async def test_a_job_that_waited_in_the_queue_is_read_first_and_a_done_one_costs_one_read(emulator):
+    gate, seen = asyncio.Event(), []
+
+    async def handle(job):
+        seen.append(job.ts)
+        await gate.wait()
+
+    w = worker(emulator, handle, recheck_after=0.0)    # every job counts as having waited
+    task = asyncio.create_task(w.run())
+    await wait_for(lambda: w.stats.scans, what="the start scan")
+    first = await control(emulator, "post", JOBS, PUBLISHER, "job 1")
+    await wait_for(lambda: seen, what="job 1 running")
+    second = await control(emulator, "post", JOBS, PUBLISHER, "job 2")
+    await wait_for(lambda: w.stats.queued >= 2, what="job 2 queued")
+    # bravo finished job 2 meanwhile; its events went elsewhere (a seed fires none)
+    await control(emulator, "seed", reactions=[{"channel": JOBS, "ts": second, "user": BRAVO,
+                                                "name": "white_check_mark"}])
+    await control(emulator, "reset_stats")
+    gate.set()
+    await wait_for(lambda: w.stats.completed == 1 and w.stats.skipped >= 1, what="job 1 done, job 2 skipped")
+    stats = await stopped(w, task)
+    calls = (await control(emulator, "stats"))["calls_by_user"][ALPHA]
+    assert seen == [first] and stats.lost == 0
+    assert "pins.add" not in calls and calls.get("reactions.get") == 1   # one read, no pin placed and undone
