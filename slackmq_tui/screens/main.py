@@ -318,15 +318,12 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
         self.activity(f"#{self.channel_name(event.channel)} {what}: {text}", "event")
         if model is None:
             return
-        if reply:
-            if known is not None:
-                self.mark_dirty(event.channel, target)
-        elif event.kind == "message_deleted":
+        if event.kind == "message_deleted" and not reply:
             self.forget(event.channel, target)
-        elif event.kind == "message" and known is None:
+        elif event.kind == "message" and not reply and known is None:
             self.apply(self.new_message(event), add=True)
             self.channel_list.shift_count(event.channel, None, LockState.PENDING)
-        else:
+        elif known is not None:           # not loaded: not shown, so not worth a Slack call
             self.mark_dirty(event.channel, target)
         if self.detail.shown is not None and self.detail.shown.ts == target:
             self.show_detail(self.detail.shown)

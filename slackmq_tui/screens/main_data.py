@@ -37,6 +37,8 @@ DETAIL_DEBOUNCE = 0.15
 #: After an event marks a message changed, wait this long for the rest of its burst (an acquire
 #: is a pin, a reaction and maybe a claim note): one re-read then covers them all.
 COALESCE = 0.06
+#: Re-reads in flight at once (each is one or two Slack calls).
+REREAD_CONCURRENCY = 4
 
 
 def describe_event(event: ChannelEvent, name_of: Callable[[str | None], str]) -> str:
@@ -238,7 +240,8 @@ class DataWorkers:
 
     @work(exclusive=True, group="sync")
     async def sync_dirty(self: MainScreen) -> None:
-        """Re-read messages that events said changed, one at a time, coalescing repeats."""
+        """Re-read messages that events said changed, a few at a time, coalescing repeats (a
+        message marked again while it is being read is read once more afterwards)."""
         while True:
             await self._dirty_event.wait()
             await asyncio.sleep(COALESCE)
@@ -246,10 +249,11 @@ class DataWorkers:
             self._syncing = True
             try:
                 while self._dirty:
-                    channel, ts = next(iter(self._dirty))
-                    del self._dirty[(channel, ts)]
-                    if channel in self.models:
-                        await self.reread(channel, ts)
+                    batch = list(self._dirty)[:REREAD_CONCURRENCY]
+                    for key in batch:
+                        del self._dirty[key]
+                    await asyncio.gather(*(self.reread(ch, ts) for ch, ts in batch
+                                           if ch in self.models))
             finally:
                 self._syncing = False
             self.status.set_status(last_update=self.clock())
