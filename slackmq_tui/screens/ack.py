@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
+from slackmq_core import Strategy
+
 
 class AckDialog(ModalScreen[str | None]):
     """Dismisses with the chosen strategy name, or None when cancelled.
@@ -37,9 +39,11 @@ class AckDialog(ModalScreen[str | None]):
     def _option(self, name: str) -> Option:
         why = self.usable.get(name, "ok")
         if why == "ok" or why.startswith("unknown"):     # "unknown": Slack did not say; try it
-            label = Content.from_markup("[b]$name[/b]", name=name)
+            marks = " + ".join(p.value for p in Strategy.parse(name).primitives)
+            label = Content.from_markup("[b]$name[/b] [$text-muted]($marks)[/]", name=name,
+                                        marks=marks)
             if name == self.default:
-                label += Content.from_markup(" [$text-muted](profile default)[/]")
+                label += Content.from_markup(" [$text-accent]profile default[/]")
             return Option(label, id=name)
         return Option(Content.from_markup("$name [$text-muted]— $why[/]", name=name, why=why),
                       id=name, disabled=True)

@@ -12,6 +12,7 @@ from tui_scenario import (
     settle,
     slack_marks,
     wait_until,
+    worker,
 )
 
 from slackmq_core import LockState, make_async_client
@@ -198,3 +199,34 @@ async def test_a_slack_error_shows_its_advice(scenario, clock, tmp_path):
         assert "message" in text.lower() and ts in text
         await settle(pilot)
         assert screen.model_for(JOBS).get(ts) is None             # re-read: it is gone
+
+
+async def test_the_palette_offers_actions_and_channels(scenario, clock, tmp_path):
+    emu, sc = scenario
+    app = make_app(sc.profile(), clock=clock, audit_path=tmp_path / "a.jsonl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        commands = {c.title: c for c in app.get_system_commands(screen)}
+        assert {"Ack message", "Force-unack", "Clear stale locks", "Filter", "Refresh",
+                "Switch to #builds", "Theme", "Quit"} <= set(commands)
+        commands["Switch to #builds"].callback()
+        await settle(pilot)
+        assert screen.current == BUILDS and len(screen.stream.rows) == len(sc.builds)
+
+
+async def test_refresh_reloads_what_changed_behind_the_consoles_back(scenario, clock, tmp_path):
+    """No watcher: a lock taken elsewhere shows after `r`."""
+    emu, sc = scenario
+    ts = sc.roles["pending"]
+    app = make_app(sc.profile(), clock=clock, audit_path=tmp_path / "a.jsonl")
+    app.services.watcher_factory = None
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        await worker("xoxb-emu-delta", emu.base_url, clock).acquire(JOBS, ts)
+        assert screen.model_for(JOBS).get(ts).state is LockState.PENDING
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.model_for(JOBS).get(ts).state is LockState.LOCKED
+        assert screen.channel_list.counts(JOBS)[LockState.LOCKED] == 4
