@@ -109,7 +109,7 @@ class DataWorkers:
             self.app.set_actor(f"{identity.name} ({identity.user_id})")
             self.status.set_status(workspace=self.services.workspace or identity.team,
                                    identity=f"@{identity.name}")
-        for name, info in zip(names, infos):
+        for name, info in zip(names, infos, strict=True):
             if isinstance(info, SlackMQError):
                 self.app.report_error(info, f"channel {name}")
             else:
