@@ -68,32 +68,29 @@ def clock_time(epoch: float | None, now: float, *, seconds: bool = True) -> str:
     return time.strftime("%H:%M:%S" if seconds else "%H:%M", t)
 
 
-def short_age(seconds: float | None) -> str:
-    """An age in at most four cells: "42s", "12m", "3h", "5d"."""
-    if seconds is None:
-        return ""
+_UNITS = ((86400, "d"), (3600, "h"), (60, "m"), (1, "s"))
+
+
+def _age(seconds: float, parts: int) -> str:
     s = int(max(0.0, seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        return f"{s // 3600}h"
-    return f"{s // 86400}d"
+    for i, (size, unit) in enumerate(_UNITS):
+        if s >= size or size == 1:
+            text = f"{s // size}{unit}"
+            if parts > 1 and size > 1:
+                smaller, small_unit = _UNITS[i + 1]
+                text += f" {s % size // smaller:02d}{small_unit}"
+            return text
+    raise AssertionError("unreachable")
+
+
+def short_age(seconds: float | None) -> str:
+    """An age in at most four cells: "42s", "12m", "3h", "5d" ("" when unknown)."""
+    return "" if seconds is None else _age(seconds, 1)
 
 
 def long_age(seconds: float | None) -> str:
     """An age with two units: "42s", "12m 05s", "3h 07m", "5d 02h"."""
-    if seconds is None:
-        return "unknown"
-    s = int(max(0.0, seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    return f"{s // 86400}d {s % 86400 // 3600:02d}h"
+    return "unknown" if seconds is None else _age(seconds, 2)
 
 
 def fit(text: str, width: int) -> str:
