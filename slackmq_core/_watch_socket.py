@@ -20,9 +20,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from typing import TYPE_CHECKING, Any
 
 from slackmq_core import _slack
+from slackmq_core._protocol import call
+from slackmq_core._retry import Attempts, RetryPolicy
 from slackmq_core.watch import ChannelEvent
 
 if TYPE_CHECKING:
@@ -94,17 +97,29 @@ class SocketSource:
         sm.message_listeners.append(self._on_message)
         # Ask for the first URL ourselves: slack_sdk's connect() retries forever on any error, which
         # would hide a revoked or mistyped app token. Errors come back as our exceptions.
-        try:
-            opened = await self._web.apps_connections_open(app_token=self._app_token)
-        except Exception as exc:  # noqa: BLE001 - translated at the slack_sdk boundary
-            raise _slack.translate(exc, "apps.connections.open") from None
-        sm.wss_uri = opened["url"]
+        sm.wss_uri = await self._open_url()
         await sm.connect()
         self._observe(sm.current_session)
         period = max(0.05, min(1.0, self.ping_interval / 4))
         while not sm.closed:
             await asyncio.sleep(period)
             self._check()
+
+    async def _open_url(self) -> str:
+        """The first socket URL. 5xx, timeouts and 429s are retried with the core's bounded policy;
+        auth, scope and token-type errors end the watcher at once (they will not heal by waiting)."""
+        attempts = Attempts(RetryPolicy(), call("apps.connections.open"), random.random)
+        while True:
+            try:
+                opened = await self._web.apps_connections_open(app_token=self._app_token)
+                return str(opened["url"])
+            except Exception as exc:  # noqa: BLE001 - translated at the slack_sdk boundary
+                decision = attempts.on_error(exc)
+            if isinstance(decision, BaseException):
+                raise decision from None
+            log.info("apps.connections.open failed; retrying in %.1fs", decision)
+            self.feed.set_mode("offline", detail="connecting: retrying apps.connections.open")
+            await asyncio.sleep(decision)
 
     def _check(self) -> None:
         sm = self._sm

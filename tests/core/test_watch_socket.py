@@ -121,6 +121,17 @@ async def test_a_bad_app_token_ends_the_iteration_with_an_auth_error(emulator):
     await w.close()
 
 
+async def test_server_errors_on_the_first_connect_are_retried_not_fatal(emulator):
+    """A 500 from apps.connections.open is transient: the watcher says so and keeps trying."""
+    await control(emulator, "faults", error_rate=1.0)
+    async with watcher(emulator) as w:
+        await wait_for(lambda: "retrying" in (w.status.detail or ""), what="a retry")
+        assert w.status.mode == "offline"
+        await control(emulator, "faults", error_rate=0.0)
+        first = await w.next_event(20)
+        assert (first.kind, first.reason) == ("resync", "start") and w.status.mode == "live"
+
+
 def test_bad_input_names_the_value(emulator):
     client = make_async_client("xoxb-emu-alpha", base_url=emulator.base_url)
     with pytest.raises(InputError, match="'jobs' is not a channel id"):
