@@ -45,8 +45,11 @@ def describe_event(event: ChannelEvent, name_of: Callable[[str | None], str]) ->
     """A watcher event in a few words, for the activity log and the detail panel."""
     who = name_of(event.user)
     kind = event.kind
+    if kind.startswith("message") and not event.is_top_level:   # a thread reply: a claim note?
+        return {"message": f"reply by {who}", "message_changed": "reply edited",
+                "message_deleted": "reply deleted"}.get(kind, kind)
     if kind == "message":
-        return f"reply by {who}" if not event.is_top_level else f"posted by {who}"
+        return f"posted by {who}"
     if kind in ("reaction_added", "reaction_removed"):
         verb = "added" if kind.endswith("added") else "removed"
         return f":{event.reaction}: {verb} by {who}"

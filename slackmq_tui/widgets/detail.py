@@ -24,13 +24,14 @@ class EventRecord:
 
 def _who(holder: Holder | None) -> Content:
     if holder is None:
-        return Content.from_markup("[$text-muted]unknown (Slack does not say)[/]")
+        return Content.from_markup("[$text-muted]someone Slack does not name[/]")
     kind = "bot" if holder.is_bot else "human"
-    return Content.from_markup("[b]$name[/b] [$text-muted]($id, $kind)[/]",
-                               name=holder.name or holder.user_id, id=holder.user_id, kind=kind)
+    return Content.from_markup("[b]$name[/b] [$text-muted]($kind)[/]",
+                               name=holder.name or holder.user_id, kind=kind)
 
 
 def _mark_line(mark: Mark, now: float) -> Content:
+    """Two lines: what and who; then the holder's id and since when."""
     label = mark.primitive.value
     if mark.primitive is Primitive.REACTION and mark.name:
         label = f":{mark.name}:"
@@ -40,9 +41,11 @@ def _mark_line(mark: Mark, now: float) -> Content:
         since = f"since {clock_time(mark.since, now)}, {long_age(mark.age(now))}"
     else:
         since = "no timestamp from Slack"
+    who_id = f"{mark.holder.user_id} · " if mark.holder is not None else ""
     return Content.assemble(
-        "  ", Content.from_markup("[$text-accent]$label[/]", label=f"{label:<11}"), _who(mark.holder),
-        "\n", Content.from_markup("[$text-muted]$since[/]", since=" " * 13 + since))
+        "  ", Content.from_markup("[$text-accent]$label[/]", label=f"{label:<11}"),
+        _who(mark.holder), "\n",
+        Content.from_markup("[$text-muted]$rest[/]", rest="    " + who_id + since))
 
 
 def render_detail(lock: MessageLock, channel_name: str, events: Sequence[EventRecord],
