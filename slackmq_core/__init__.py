@@ -5,6 +5,7 @@ The public API is re-exported here; everything else lives in private modules.
 
 from slackmq_core._client import AsyncLockClient, LockClient, RetryPolicy
 from slackmq_core._dropin import slackmq
+from slackmq_core._events import apply_event, lock_from_message, next_change, restate
 from slackmq_core._exceptions import (
     AlreadyDone,
     AuthError,
@@ -64,4 +65,5 @@ __all__ = sorted([
     "AuditLog", "Profile", "Secret", "config_path", "load_profile", "parse_duration",
     "setup_logging",
     "ChannelEvent", "Job", "WatchStatus", "Watcher", "Worker", "WorkerStats",
+    "apply_event", "lock_from_message", "next_change", "restate",
 ])

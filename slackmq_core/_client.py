@@ -23,8 +23,9 @@ import random
 import socket
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from types import MappingProxyType
 from typing import Any
 
 from slackmq_core import _acquire, _inspect, _reap, _release
@@ -38,7 +39,7 @@ from slackmq_core._exceptions import (
     TransportError,
 )
 from slackmq_core._lease import default_worker_id
-from slackmq_core._model import LockResult, Outcome
+from slackmq_core._model import Holder, LockResult, Outcome
 from slackmq_core._protocol import Call, Ctx, Reply
 from slackmq_core._retry import Attempts, RetryPolicy
 from slackmq_core._slack import response_parts, token_type_of
@@ -88,6 +89,17 @@ class _Base:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} worker={self.worker_id!r} strategy={self.options.strategy.value}>"
 
+    @property
+    def users(self) -> Mapping[str, Holder]:
+        """Every user this client has named so far (users.info, cached): for ``apply_event``."""
+        return MappingProxyType(self.ctx.users)
+
+    def _before(self, c: Call) -> None:
+        if c.write and self.options.read_only:
+            raise ReadOnlyError(f"{c.method} refused: this client is read-only")
+        if c.method in ("pins.add", "pins.remove"):   # our own pin change: the snapshot is out of date
+            self.ctx.pins_cache.pop(str(c.args.get("channel")), None)
+
     def _check_writable(self, action: str) -> None:
         if self.options.read_only:
             raise ReadOnlyError(f"{action} refused: this client is read-only (read_only=True)")
@@ -121,8 +133,7 @@ class LockClient(_Base):
     """Sync lock client over a ``slack_sdk.WebClient`` (see ``make_client``)."""
 
     def _execute(self, c: Call) -> Reply:
-        if c.write and self.options.read_only:
-            raise ReadOnlyError(f"{c.method} refused: this client is read-only")
+        self._before(c)
         tries = Attempts(self.retry, c, self._rng)
         while True:
             self.calls[c.method] += 1
@@ -234,6 +245,10 @@ class LockClient(_Base):
     def inspect(self, channel: str, ts: str):
         return self._run(_inspect.inspect(self.ctx, channel, ts))
 
+    def inspect_many(self, channel: str, ts_list: Iterable[str], *, max_age: float = 0.0):
+        """{ts: MessageLock}, gone messages left out; ONE pins.list for them all (see _inspect)."""
+        return self._run(_inspect.inspect_many(self.ctx, channel, list(ts_list), max_age))
+
     def history(self, channel: str, *, limit: int = 100, cursor: str | None = None):
         return self._run(_inspect.history(self.ctx, channel, limit, cursor))
 
@@ -257,8 +272,7 @@ class AsyncLockClient(_Base):
     """Async lock client over a ``slack_sdk.web.async_client.AsyncWebClient``: same methods, awaited."""
 
     async def _execute(self, c: Call) -> Reply:
-        if c.write and self.options.read_only:
-            raise ReadOnlyError(f"{c.method} refused: this client is read-only")
+        self._before(c)
         tries = Attempts(self.retry, c, self._rng)
         while True:
             self.calls[c.method] += 1
@@ -367,6 +381,10 @@ class AsyncLockClient(_Base):
 
     async def inspect(self, channel: str, ts: str):
         return await self._run(_inspect.inspect(self.ctx, channel, ts))
+
+    async def inspect_many(self, channel: str, ts_list: Iterable[str], *, max_age: float = 0.0):
+        """{ts: MessageLock}, gone messages left out; ONE pins.list for them all (see _inspect)."""
+        return await self._run(_inspect.inspect_many(self.ctx, channel, list(ts_list), max_age))
 
     async def history(self, channel: str, *, limit: int = 100, cursor: str | None = None):
         return await self._run(_inspect.history(self.ctx, channel, limit, cursor))

@@ -3,8 +3,11 @@
 Reads, in as few calls as Slack allows:
 
 * ``inspect(ch, ts)``: ``reactions.get`` (reactions, ``pinned_to``, ``reply_count``), ``pins.list``
-  only when the message is pinned (for ``created`` / ``created_by``), and ``conversations.replies``
-  only when the message has replies (claim notes: lease and failure reason).
+  only when the message is pinned (for ``created`` / ``created_by``; the client's last pins.list of
+  the channel is reused while younger than ``LockOptions.pins_max_age``), and
+  ``conversations.replies`` only when the message has replies (claim notes: lease and failure reason).
+* ``inspect_many(ch, [ts...])``: ONE pins.list for all of them; reactions.get only for those not
+  pinned (see its docstring for the whole budget).
 * ``history(ch, limit, cursor)``: one ``conversations.history`` page (reactions come with the
   messages) plus ONE ``pins.list`` for the channel; threads are read only for messages that would
   otherwise be *stale*, to check for a live lease.
@@ -18,16 +21,16 @@ locked longer than ``LockOptions.stale_after`` with no live lease.
 
 from __future__ import annotations
 
-from slackmq_core._exceptions import InputError
-from slackmq_core._lease import CLAIM_EVENT, FAILED_EVENT, NoteInfo, read_notes, ts_key
+import time
+
+from slackmq_core._exceptions import InputError, MessageNotFound
+from slackmq_core._lease import NoteInfo, read_notes, ts_key
 from slackmq_core._model import (
     ChannelPage,
     ChannelSummary,
     Identity,
     LockState,
-    Mark,
     MessageLock,
-    Primitive,
 )
 from slackmq_core._protocol import (
     Ctx,
@@ -38,12 +41,13 @@ from slackmq_core._protocol import (
     get_me,
     holder_of,
     list_channels,
-    reaction_users,
     resolve_channel,
 )
+from slackmq_core._state import derive, facts_of, needed_users
 from slackmq_core._strategy import Strategy
 
-__all__ = ["build_lock", "channels", "history", "inspect", "locks", "resolve", "summary", "whoami"]
+__all__ = ["build_lock", "channels", "history", "inspect", "inspect_many", "locks", "pins_snapshot", "resolve",
+           "summary", "whoami"]
 
 _STRATEGY_SCOPES: dict[Strategy, tuple[str, ...]] = {
     Strategy.PIN: ("pins:write", "pins:read", "reactions:read"),
@@ -56,56 +60,17 @@ _STRATEGY_SCOPES: dict[Strategy, tuple[str, ...]] = {
 }
 
 
-def _ts_float(ts: str) -> float:
-    sec, frac = ts_key(ts)
-    return sec + frac / 1_000_000
-
-
 def build_lock(ctx: Ctx, ch: str, msg: dict, pin: dict | None, notes: list[NoteInfo] | None,
                now: float) -> Gen:
-    """A MessageLock from what Slack showed: the message, its pins.list item, its notes."""
-    opts = ctx.options
-    marks: list[Mark] = []
-    since: float | None = None
-    if pin:
-        created = float(pin.get("created") or 0) or None
-        marks.append(Mark(Primitive.PIN, (yield from holder_of(ctx, pin.get("created_by"))), created))
-        since = created
-    for uid in reaction_users(msg, opts.reaction):
-        marks.append(Mark(Primitive.REACTION, (yield from holder_of(ctx, uid)), None, opts.reaction))
-    lease = None
-    failed_reason = ""
-    for n in notes or []:
-        if n.kind == FAILED_EVENT:
-            failed_reason = n.reason
-    claims = [n for n in notes or [] if n.kind == CLAIM_EVENT]
-    live = [n for n in claims if n.expires_at > now]
-    shown = live[0] if live else (claims[-1] if claims else None)   # the winner, else the last one
-    if shown is not None:
-        h = yield from holder_of(ctx, shown.user)
-        lease = shown.lease(h)
-        for n in live or [shown]:
-            marks.append(Mark(Primitive.CLAIM, (yield from holder_of(ctx, n.user)), _ts_float(n.ts), n.ts))
-        if since is None and marks:
-            since = _ts_float(shown.ts)
-    locked = any(m.primitive in (Primitive.PIN, Primitive.REACTION) for m in marks) or bool(live)
-    if reaction_users(msg, opts.done_reaction):
-        state = LockState.DONE
-    elif reaction_users(msg, opts.failed_reaction):
-        state = LockState.FAILED
-    elif not locked:
-        state = LockState.PENDING
-    elif since is not None and now - since > opts.stale_after and not (lease and lease.alive(now)):
-        state = LockState.STALE
-    else:
-        state = LockState.LOCKED
-    author = None
-    if msg.get("user"):
-        author = yield from holder_of(ctx, msg.get("user"))
-    return MessageLock(channel=ch, ts=str(msg.get("ts", "")), text=str(msg.get("text", "")),
-                       author=author, state=state, marks=tuple(marks), lease=lease,
-                       locked_since=since if locked else None, failed_reason=failed_reason,
-                       thread_ts=msg.get("thread_ts"))
+    """A MessageLock from what Slack showed: the message, its pins.list item, its notes.
+
+    The rules live in ``_state.derive`` (shared with ``apply_event``); here only the holders'
+    names are looked up (users.info, cached per client).
+    """
+    facts = facts_of(ch, msg, pin, notes)
+    for uid in needed_users(facts, ctx.options, now):
+        yield from holder_of(ctx, uid)
+    return derive(facts, ctx.options, now, ctx.users)
 
 
 def _pins(ch: str) -> Gen:
@@ -116,6 +81,17 @@ def _pins(ch: str) -> Gen:
         if item.get("type", "message") == "message" and msg.get("ts"):
             out[str(msg["ts"])] = item
     return out
+
+
+def pins_snapshot(ctx: Ctx, ch: str, max_age: float = 0.0) -> Gen:
+    """(the channel's pins.list items by ts, read_now): one pins.list, or none while the client's
+    last snapshot of the channel is at most ``max_age`` seconds old. Every read is kept."""
+    cached = ctx.pins_cache.get(ch)
+    if cached is not None and max_age > 0 and 0 <= time.monotonic() - cached[0] <= max_age:
+        return cached[1], False
+    pins = yield from _pins(ch)
+    ctx.pins_cache[ch] = (time.monotonic(), pins)
+    return pins, True
 
 
 def _has_replies(msg: dict) -> bool:
@@ -130,11 +106,47 @@ def inspect(ctx: Ctx, channel: str, ts: str) -> Gen:
     pin = None
     pinned = msg.get("pinned_to")
     if pinned is None or ch in pinned:
-        pin = (yield from _pins(ch)).get(ts)
+        pins, read_now = yield from pins_snapshot(ctx, ch, ctx.options.pins_max_age)
+        if ts not in pins and pinned is not None and not read_now:   # pinned after the snapshot
+            pins, _ = yield from pins_snapshot(ctx, ch)
+        pin = pins.get(ts)
     notes = None
     if _has_replies(msg):
         _, notes = yield from read_notes(call, ch, ts)
     return (yield from build_lock(ctx, ch, msg, pin, notes, ctx.clock()))
+
+
+def inspect_many(ctx: Ctx, channel: str, ts_list: list[str], max_age: float = 0.0) -> Gen:
+    """{ts: MessageLock} for several messages of one channel, in the order given; messages that no
+    longer exist are left out. Calls: ONE pins.list for them all (none while the client's snapshot
+    is at most ``max_age`` s old; then one more only if a message was pinned after it), one
+    reactions.get per message that is not pinned (pins.list carries the pinned ones' reactions),
+    one conversations.replies per message with a thread, users.info once per user never seen."""
+    tss = list(dict.fromkeys(check_ts(t) for t in ts_list))
+    ch = yield from channel_ref(ctx, channel)
+    out: dict[str, MessageLock] = {}
+    if not tss:
+        return out
+    pins, read_now = yield from pins_snapshot(ctx, ch, max_age)
+    now = ctx.clock()
+    for ts in tss:
+        item = pins.get(ts)
+        if item is not None:
+            msg = item.get("message") or {}
+        else:
+            try:
+                r = yield call("reactions.get", {"channel": ch, "timestamp": ts, "full": True})
+            except MessageNotFound:
+                continue
+            msg = r.get("message") or {}
+            if ch in (msg.get("pinned_to") or ()) and not read_now:   # pinned after the snapshot
+                pins, read_now = yield from pins_snapshot(ctx, ch)
+                item = pins.get(ts)
+        notes = None
+        if _has_replies(msg):
+            _, notes = yield from read_notes(call, ch, ts)
+        out[ts] = yield from build_lock(ctx, ch, msg, item, notes, now)
+    return out
 
 
 def _with_leases(ctx: Ctx, ch: str, msgs: list[dict], pins: dict[str, dict], now: float) -> Gen:
@@ -157,7 +169,7 @@ def history(ctx: Ctx, channel: str, limit: int = 100, cursor: str | None = None)
     if cursor:
         args["cursor"] = cursor
     r = yield call("conversations.history", args)
-    pins = yield from _pins(ch)
+    pins, _ = yield from pins_snapshot(ctx, ch)
     msgs = [m for m in r.get("messages") or [] if m.get("ts")]
     msgs.sort(key=lambda m: ts_key(m["ts"]), reverse=True)
     page = yield from _with_leases(ctx, ch, msgs, pins, ctx.clock())
@@ -167,7 +179,7 @@ def history(ctx: Ctx, channel: str, limit: int = 100, cursor: str | None = None)
 
 def locks(ctx: Ctx, channel: str) -> Gen:
     ch = yield from channel_ref(ctx, channel)
-    pins = yield from _pins(ch)
+    pins, _ = yield from pins_snapshot(ctx, ch)
     msgs = [item.get("message") or {} for item in pins.values()]
     msgs.sort(key=lambda m: ts_key(m["ts"]), reverse=True)
     page = yield from _with_leases(ctx, ch, msgs, pins, ctx.clock())

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from slackmq_core._state import LockFacts
 
 __all__ = [
     "LockState",
@@ -97,7 +101,12 @@ class Lease:
 
 @dataclass(frozen=True)
 class MessageLock:
-    """One message of a channel with everything the core knows about its lock."""
+    """One message of a channel with everything the core knows about its lock.
+
+    ``facts`` is what Slack showed (reactions, pin, claim notes) that the state was derived from:
+    ``apply_event`` and ``restate`` recompute from it with no Slack call. It takes no part in ``==``
+    or ``repr``; it is None for a MessageLock made by hand.
+    """
 
     channel: str
     ts: str
@@ -109,6 +118,7 @@ class MessageLock:
     locked_since: float | None = None   # the oldest lock mark's time
     failed_reason: str = ""
     thread_ts: str | None = None
+    facts: LockFacts | None = field(default=None, compare=False, repr=False)
 
     @property
     def holders(self) -> tuple[Holder, ...]:

@@ -174,6 +174,7 @@ class Ctx:
     users: dict[str, Holder] = field(default_factory=dict)
     channels: dict[str, ChannelInfo] = field(default_factory=dict)
     held: dict[tuple[str, str], HeldLock] = field(default_factory=dict)
+    pins_cache: dict[str, tuple[float, dict[str, dict]]] = field(default_factory=dict)  # ch -> (monotonic, items)
 
 
 Gen = Generator[Call, Reply, Any]

@@ -86,6 +86,10 @@ class LockOptions:
     a done one, until an operator force-releases it).
     ``lookup_holder``: when acquire finds the message held, spend one pins.list call to say who holds
     it (LockResult.holder); workers that do not care can turn it off.
+    ``pins_max_age``: ``inspect`` reuses the client's last pins.list of the channel (from inspect,
+    inspect_many, history or locks) while it is at most this many seconds old (0: never). Only for
+    reading who holds what (a console's detail panel); lock operations always read afresh, and a
+    pins.add / pins.remove by the same client drops the snapshot.
     """
 
     strategy: Strategy = Strategy.PIN_REACTION
@@ -98,6 +102,7 @@ class LockOptions:
     read_only: bool = False
     retry_failed: bool = False
     lookup_holder: bool = True
+    pins_max_age: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strategy", Strategy.parse(self.strategy))
@@ -112,6 +117,8 @@ class LockOptions:
             value = getattr(self, attr)
             if not isinstance(value, (int, float)) or value <= 0:
                 raise InputError(f"bad {attr} {value!r}: give a positive number of seconds")
+        if not isinstance(self.pins_max_age, (int, float)) or not 0 <= self.pins_max_age <= 60:
+            raise InputError(f"bad pins_max_age {self.pins_max_age!r}: give seconds from 0 to 60")
 
     @property
     def uses_claim_note(self) -> bool:

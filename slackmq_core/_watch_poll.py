@@ -279,7 +279,7 @@ class PollSource:
     def _marks(self, chan: _Channel, msg: dict, *, emit: bool) -> None:
         """Reaction and pin changes visible on one history message (``pinned_to``, ``reactions``)."""
         ts = msg["ts"]
-        self._reactions(chan, ts, _reaction_set(msg), emit=emit)
+        self._reactions(chan, ts, _reaction_set(msg), emit=emit, msg=msg)
         pinned = chan.id in (msg.get("pinned_to") or ())
         if pinned and ts not in chan.pins:
             chan.pins[ts] = None     # pins.list will tell who and since when
@@ -290,16 +290,17 @@ class PollSource:
             if emit:
                 self._put("pin_removed", chan.id, ts)
 
-    def _reactions(self, chan: _Channel, ts: str, now: frozenset, *, emit: bool) -> None:
+    def _reactions(self, chan: _Channel, ts: str, now: frozenset, *, emit: bool, msg: dict | None = None) -> None:
+        """Report reaction changes; each event carries ``msg`` (the message as this poll saw it)."""
         before = chan.reactions.get(ts)
         chan.reactions[ts] = now
         if not emit or before is None and not now:
             return
         before = before or frozenset()
         for name, user in sorted(before - now):
-            self._put("reaction_removed", chan.id, ts, user=user, reaction=name)
+            self._put("reaction_removed", chan.id, ts, user=user, reaction=name, message=msg)
         for name, user in sorted(now - before):
-            self._put("reaction_added", chan.id, ts, user=user, reaction=name)
+            self._put("reaction_added", chan.id, ts, user=user, reaction=name, message=msg)
 
     # -- pins -----------------------------------------------------------------------------------
     async def _poll_pins(self, chan: _Channel) -> None:
@@ -323,10 +324,11 @@ class PollSource:
                     self._put("pin_removed", chan.id, ts)
                 chan.pins.pop(ts)
             if ts not in chan.pins and emit:
-                self._put("pin_added", chan.id, ts, user=by, message=msg)
+                self._put("pin_added", chan.id, ts, user=by, message=msg, pinned_by=by,
+                          pinned_at=float(created) if created is not None else None)
             chan.pins[ts] = created
             if "reactions" in msg or ts in chan.reactions:
-                self._reactions(chan, ts, _reaction_set(msg), emit=emit)
+                self._reactions(chan, ts, _reaction_set(msg), emit=emit, msg=msg)
         self._prune(chan)
 
     async def _poll_followup(self) -> None:
@@ -339,7 +341,8 @@ class PollSource:
                 return
             self.followups[(cid, ts)] = None
             raise
-        self._reactions(chan, ts, _reaction_set(data.get("message") or {}), emit=True)
+        msg = data.get("message") or {}
+        self._reactions(chan, ts, _reaction_set(msg), emit=True, msg=msg or None)
 
     def _prune(self, chan: _Channel, keep: int = 2000) -> None:
         if len(chan.reactions) > keep:

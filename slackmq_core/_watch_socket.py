@@ -65,8 +65,15 @@ def translate_event(event: dict[str, Any]) -> ChannelEvent | None:
         item = event.get("item") or {}
         msg = item.get("message") or {}
         channel = event.get("channel_id") or item.get("channel") or ""
+        info = event.get("pinned_info") or {}
+        created = item.get("created", info.get("pinned_ts")) if etype == "pin_added" else None
+        try:
+            pinned_at = float(created) if created is not None else None
+        except (TypeError, ValueError):
+            pinned_at = None
+        by = (item.get("created_by") or info.get("pinned_by")) if etype == "pin_added" else None
         return ChannelEvent(etype, channel, msg.get("ts") or item.get("ts"), user=event.get("user"),
-                            event_ts=event_ts, message=msg or None)
+                            event_ts=event_ts, message=msg or None, pinned_by=by, pinned_at=pinned_at)
     if etype in ("reaction_added", "reaction_removed"):
         item = event.get("item") or {}
         if item.get("type", "message") != "message":

@@ -49,7 +49,9 @@ class ChannelEvent:
 
     ``ts`` is the message the event is about (for reactions and pins: the item, not the action);
     ``user`` who acted (the poster, pinner or reactor) when Slack says; ``message`` the message body when
-    the event carries one. ``resync`` events have ``ts=None`` and say why in ``reason``.
+    the event carries one (pin events: the pinned message with its reactions; polled reaction events:
+    the message as the poll saw it). ``resync`` events have ``ts=None`` and say why in ``reason``.
+    ``apply_event`` folds an event into a MessageLock with no Slack call.
     """
 
     kind: str
@@ -62,6 +64,8 @@ class ChannelEvent:
     subtype: str | None = None      # the message subtype (thread_broadcast, pinned_item, ...)
     thread_ts: str | None = None    # set for thread replies (Socket Mode only: history omits them)
     reason: str = ""                # resync: start | reconnect | poll_gap | overflow | recovered
+    pinned_by: str | None = None    # pin_added: who pinned (the pin's created_by), when Slack says
+    pinned_at: float | None = None  # pin_added: the pin's created time (epoch s), when Slack says
 
     @property
     def is_top_level(self) -> bool:
