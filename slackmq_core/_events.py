@@ -147,9 +147,9 @@ def _fold(f: LockFacts, event: ChannelEvent) -> LockFacts | None:
         if not event.user or not event.reaction:
             return None
         return replace(f, reactions=_react(f, event.reaction, event.user, kind == "reaction_added"))
-    if kind in ("message", "message_changed"):
+    if kind == "message_changed":
         return _snapshot(f, event.message, f.channel)
-    return f
+    return f        # "message": the post itself, delivered again; it is older than what we know
 
 
 def _snapshot(f: LockFacts, msg: dict | None, channel: str, *, pin_known: bool = False) -> LockFacts | None:

@@ -258,6 +258,10 @@ async def test_events_about_other_messages_leave_the_row_alone_and_resync_asks_f
     other = ChannelEvent("reaction_added", JOBS, "1700000000.000200", user=ALPHA, reaction="lock")
     elsewhere = ChannelEvent("reaction_added", "C0BUILDS01", row.ts, user=ALPHA, reaction="lock")
     assert apply_event(row, other, OPTS, now=0.0) is row
+    taken = apply_event(row, ChannelEvent("reaction_added", JOBS, row.ts, user=ALPHA, reaction="lock"),
+                        OPTS, now=0.0)
+    again = ChannelEvent("message", JOBS, row.ts, user=PUBLISHER, message={"ts": row.ts, "text": "job"})
+    assert apply_event(taken, again, OPTS, now=0.0) == taken      # a late copy of the post changes nothing
     assert apply_event(row, elsewhere, OPTS, now=0.0) is row
     assert apply_event(row, ChannelEvent("resync", JOBS, None, reason="reconnect"), OPTS, now=0.0) is None
     assert apply_event(row, ChannelEvent("message_deleted", JOBS, row.ts), OPTS, now=0.0) is None
