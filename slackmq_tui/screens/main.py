@@ -18,10 +18,10 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import WorkerState
 
-from slackmq_core import ChannelInfo, Identity, LockState, MessageLock
-from slackmq_tui.messages import ChannelEventReceived
+from slackmq_core import ChannelInfo, Holder, Identity, MessageLock
 from slackmq_tui.screens.main_actions import LockActions
-from slackmq_tui.screens.main_data import DataWorkers, describe_event
+from slackmq_tui.screens.main_data import DataWorkers
+from slackmq_tui.screens.main_live import LiveUpdates
 from slackmq_tui.screens.main_view import ViewControls
 from slackmq_tui.widgets.activity_log import ActivityLog
 from slackmq_tui.widgets.channel_list import ChannelList
@@ -42,7 +42,7 @@ BUSY = (WorkerState.PENDING, WorkerState.RUNNING)
 EVENT_MEMORY = 2000
 
 
-class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
+class MainScreen(LiveUpdates, DataWorkers, LockActions, ViewControls, Screen[None]):
     """The console's one full screen."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
@@ -75,6 +75,7 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
         self.only_locked = False
         self._events: OrderedDict[tuple[str, str], deque[EventRecord]] = OrderedDict()
         self._names: dict[str, str] = {}
+        self._holders: dict[str, Holder] = {}
         self._dirty: dict[tuple[str, str], None] = {}
         self._dirty_event = asyncio.Event()
         self._paging: set[str] = set()
@@ -82,6 +83,7 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
         self._watcher = None
         self.watching: set[str] = set()
         """Channels whose live updates have started (the watcher's first resync arrived)."""
+        self._init_live()
         self._build_widgets()
 
     # -- layout ----------------------------------------------------------------------------
@@ -155,7 +157,9 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
         return self.idle
 
     def _tick(self) -> None:
-        """Once a second: ages move on, the status bar follows the watcher."""
+        """Once a second: rows whose TTL or lease ran out are restated, ages move on, the status
+        bar follows the watcher."""
+        self.restate_due()
         self.stream.refresh_ages()
         self.detail.repaint()
         self.follow_watcher()
@@ -186,16 +190,6 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
     def activity(self, text: str, kind: str = "info") -> None:
         self.activity_log.add(text, kind)
 
-    def name_of(self, user_id: str | None) -> str:
-        if not user_id:
-            return "someone"
-        return self._names.get(user_id, user_id)
-
-    def _learn_names(self, lock: MessageLock) -> None:
-        for holder in (lock.author, *(m.holder for m in lock.marks)):
-            if holder is not None and holder.name:
-                self._names[holder.user_id] = holder.name
-
     def remember(self, channel: str, ts: str, text: str) -> None:
         key = (channel, ts)
         records = self._events.pop(key, None) or deque(maxlen=20)
@@ -215,33 +209,6 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
             model = self.models[channel] = StreamModel(channel)
             model.set_filter(self.effective_filter())
         return model
-
-    def apply(self, lock: MessageLock, *, add: bool = False) -> None:
-        """A fresh value for one message: update its row, the counts and the detail panel.
-        Only ``add`` brings in a message the stream does not hold yet (a thread reply never)."""
-        self._learn_names(lock)
-        model = self.models.get(lock.channel)
-        if model is None or (lock.thread_ts not in (None, lock.ts)):
-            return
-        if not add and model.get(lock.ts) is None:
-            return
-        old = model.upsert(lock)
-        if old == lock:
-            return
-        if old is not None and old.state != lock.state:
-            self.channel_list.shift_count(lock.channel, old.state, lock.state)
-        self.view_changed(lock.channel)
-        if self.detail.shown is not None and self.detail.shown.ts == lock.ts \
-                and lock.channel == self.current:
-            self.show_detail(lock)
-
-    def forget(self, channel: str, ts: str) -> None:
-        model = self.models.get(channel)
-        if model is not None:
-            old = model.remove(ts)
-            if old is not None:
-                self.channel_list.shift_count(channel, old.state, None)
-                self.view_changed(channel)
 
     def view_changed(self, channel: str) -> None:
         if channel == self.current:
@@ -283,50 +250,6 @@ class MainScreen(DataWorkers, LockActions, ViewControls, Screen[None]):
         model = self.stream.model
         if model is not None and model.wants_more and model.channel not in self._paging:
             self.load_more(model.channel)
-
-    def on_channel_event_received(self, message: ChannelEventReceived) -> None:
-        event = message.event
-        self.follow_watcher()
-        if event.kind == "resync":
-            name = self.channel_name(event.channel)
-            self.watching.add(event.channel)
-            if event.reason == "start":
-                self.activity(f"#{name}: watching for changes")
-            else:
-                self.activity(f"#{name}: events may have been missed ({event.reason}): "
-                              "reloading", "warning")
-            if event.channel in self.models:
-                self.load_channel(event.channel, reload=True)
-            else:
-                self.load_summary(event.channel)
-            return
-        text = describe_event(event, self.name_of)
-        target = event.ts
-        reply = event.kind.startswith("message") and not event.is_top_level
-        if reply:
-            target = event.thread_ts        # a reply (e.g. a claim note): its parent may change
-        if target is None:
-            return
-        model = self.models.get(event.channel)
-        known = model.get(target) if model is not None else None
-        if event.kind == "message" and not reply and known is not None:
-            return                      # delivered again (events come at least once)
-        self.remember(event.channel, target, text)
-        what = f'"{known.text[:32]}"' if known is not None and known.text else target
-        if event.kind == "message" and not reply and event.message:
-            what = f'"{str(event.message.get("text", ""))[:32]}"'
-        self.activity(f"#{self.channel_name(event.channel)} {what}: {text}", "event")
-        if model is None:
-            return
-        if event.kind == "message_deleted" and not reply:
-            self.forget(event.channel, target)
-        elif event.kind == "message" and not reply and known is None:
-            self.apply(self.new_message(event), add=True)
-            self.channel_list.shift_count(event.channel, None, LockState.PENDING)
-        elif known is not None:           # not loaded: not shown, so not worth a Slack call
-            self.mark_dirty(event.channel, target)
-        if self.detail.shown is not None and self.detail.shown.ts == target:
-            self.show_detail(self.detail.shown)
 
     def channel_name(self, channel: str) -> str:
         info = self.infos.get(channel)

@@ -1,4 +1,5 @@
-"""The main screen's data workers: first load, paging, locks, detail, live events, re-reads.
+"""The main screen's data workers: first load, paging, locks, the selected message, re-reads after
+actions (live events: :mod:`.main_live`).
 
 Each concern runs in its own exclusive worker group (per channel where channels are independent),
 so repeated keys or bursts of events cancel or coalesce instead of piling up. Every Slack call is
@@ -9,24 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, TypeVar
 
 from textual import work
 
 from slackmq_core import (
-    Holder,
     MessageLock,
     MessageNotFound,
     RateLimited,
     SlackMQError,
     TransportError,
 )
-from slackmq_tui.messages import ChannelEventReceived
 from slackmq_tui.widgets.stream_model import StreamModel
 
 if TYPE_CHECKING:
-    from slackmq_core.watch import ChannelEvent
     from slackmq_tui.screens.main import MainScreen
 
 log = logging.getLogger("slackmq.tui")
@@ -34,33 +32,6 @@ T = TypeVar("T")
 
 #: Wait this long after the cursor stops before re-reading the selected message.
 DETAIL_DEBOUNCE = 0.15
-#: After an event marks a message changed, wait this long for the rest of its burst (an acquire
-#: is a pin, a reaction and maybe a claim note): one re-read then covers them all.
-COALESCE = 0.06
-#: Re-reads in flight at once (each is one or two Slack calls).
-REREAD_CONCURRENCY = 4
-
-
-def describe_event(event: ChannelEvent, name_of: Callable[[str | None], str]) -> str:
-    """A watcher event in a few words, for the activity log and the detail panel."""
-    who = name_of(event.user)
-    kind = event.kind
-    if kind.startswith("message") and not event.is_top_level:   # a thread reply: a claim note?
-        return {"message": f"reply by {who}", "message_changed": "reply edited",
-                "message_deleted": "reply deleted"}.get(kind, kind)
-    if kind == "message":
-        return f"posted by {who}"
-    if kind in ("reaction_added", "reaction_removed"):
-        verb = "added" if kind.endswith("added") else "removed"
-        return f":{event.reaction}: {verb} by {who}"
-    if kind in ("pin_added", "pin_removed"):
-        verb = "pinned" if kind.endswith("added") else "unpinned"
-        return f"{verb} by {who}"
-    if kind == "message_changed":
-        return "edited"
-    if kind == "message_deleted":
-        return "deleted"
-    return kind
 
 
 class DataWorkers:
@@ -123,7 +94,7 @@ class DataWorkers:
             return
         self.switch_to(next(iter(self.infos)))
         for channel in list(self.infos)[1:]:
-            self.load_summary(channel)
+            self.load_channel(channel)            # its first page and its locks: the counts
         if self.services.watcher_factory is not None:
             self.live()
         else:
@@ -144,31 +115,20 @@ class DataWorkers:
             if channel == self.current and not self.stream.rows:
                 self.stream.placeholder = "Could not load this channel (see the activity log)."
             return
-        old = self.models.get(channel)
         model = StreamModel(channel)
         model.set_filter(self.effective_filter())
         model.add_page(page.messages, page.next_cursor)
         for lock in page.messages:
             self._learn_names(lock)
+        self.note_times(page.messages)
         self.models[channel] = model
         if channel == self.current:
             self.stream.placeholder = "No messages in this channel."
             self.stream.show(model, keep_cursor=True)
             self._retitle()
         self.status.set_status(last_update=self.clock())
-        if model.filter.held_only or (old is not None and old.locks_loaded):
-            self.load_locks(channel)
-        self.load_summary(channel)
-
-    def load_summary(self: MainScreen, channel: str) -> None:
-        self.run_worker(self._load_summary(channel), group=f"summary:{channel}",
-                        exclusive=True, name=f"summary {channel}")
-
-    async def _load_summary(self: MainScreen, channel: str) -> None:
-        summary = await self.call(f"count #{self.channel_name(channel)}",
-                                  self.services.client.summary(channel), quiet=True)
-        if summary is not None:
-            self.channel_list.set_counts(channel, summary.counts)
+        self.update_counts(channel)
+        self.load_locks(channel)          # every lock of the channel (one pins.list): the counts
 
     def load_more(self: MainScreen, channel: str) -> None:
         self._paging.add(channel)
@@ -186,7 +146,11 @@ class DataWorkers:
                                        cursor=model.next_cursor))
             if page is not None and self.models.get(channel) is model:
                 model.add_page(page.messages, page.next_cursor)
+                for lock in page.messages:
+                    self._learn_names(lock)
+                self.note_times(page.messages)
                 self.view_changed(channel)
+                self.update_counts(channel)
         finally:
             self._paging.discard(channel)
 
@@ -200,14 +164,25 @@ class DataWorkers:
         model = self.models.get(channel)
         if locks is None or model is None:
             return
+        for lock in locks:
+            self._learn_names(lock)
+        self.note_times(locks)
         for ts in model.replace_locks(locks):
             self.mark_dirty(channel, ts)
         self.view_changed(channel)
+        self.update_counts(channel)
 
     @work(exclusive=True, group="detail")
     async def inspect_selected(self: MainScreen, channel: str, ts: str) -> None:
+        """Complete the selected row when it lacks something events cannot give: its claim
+        notes (a history row with a thread) or a holder's name. Other rows cost no call."""
+        model = self.models.get(channel)
+        lock = model.get(ts) if model is not None else None
+        if lock is not None and lock.facts is not None and lock.facts.notes is not None \
+                and all(h.name for h in lock.holders):
+            return
         await asyncio.sleep(DETAIL_DEBOUNCE)      # holding an arrow key costs no Slack calls
-        await self.reread(channel, ts)
+        await self.reread_many(channel, [ts])
 
     async def reread(self: MainScreen, channel: str, ts: str) -> MessageLock | None:
         """Inspect one message and apply it (a deleted one leaves the stream)."""
@@ -222,52 +197,3 @@ class DataWorkers:
             return None
         self.apply(lock)
         return lock
-
-    # -- live --------------------------------------------------------------------------------
-
-    @work(exclusive=True, group="live")
-    async def live(self: MainScreen) -> None:
-        """Feed watcher events to the screen until the app ends."""
-        watcher = self.services.watcher_factory(list(self.infos))
-        self._watcher = watcher
-        try:
-            async with watcher:
-                async for event in watcher:
-                    self.post_message(ChannelEventReceived(event))
-        except SlackMQError as exc:
-            self.app.report_error(exc, "live updates")
-
-    def mark_dirty(self: MainScreen, channel: str, ts: str) -> None:
-        self._dirty[(channel, ts)] = None
-        self._dirty_event.set()
-
-    @work(exclusive=True, group="sync")
-    async def sync_dirty(self: MainScreen) -> None:
-        """Re-read messages that events said changed, a few at a time, coalescing repeats (a
-        message marked again while it is being read is read once more afterwards)."""
-        while True:
-            await self._dirty_event.wait()
-            await asyncio.sleep(COALESCE)
-            self._dirty_event.clear()
-            self._syncing = True
-            try:
-                while self._dirty:
-                    batch = list(self._dirty)[:REREAD_CONCURRENCY]
-                    for key in batch:
-                        del self._dirty[key]
-                    await asyncio.gather(*(self.reread(ch, ts) for ch, ts in batch
-                                           if ch in self.models))
-            finally:
-                self._syncing = False
-            self.status.set_status(last_update=self.clock())
-
-    def new_message(self: MainScreen, event: ChannelEvent) -> MessageLock:
-        """A row for a message just posted (no marks yet); re-read later when its author's name
-        is not known."""
-        body: dict[str, Any] = event.message or {}
-        user = event.user or body.get("user")
-        name = self._names.get(user or "", "")
-        if not name and user:
-            self.mark_dirty(event.channel, event.ts or "")
-        return MessageLock(channel=event.channel, ts=event.ts or "", text=body.get("text", ""),
-                           author=Holder(user, name) if user else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from textual.content import Content
 from textual.message import Message
@@ -13,20 +14,55 @@ from slackmq_core import ChannelInfo, LockState
 from slackmq_tui.widgets._format import STATE_COLOR, STATE_LETTER
 
 
-def channel_prompt(info: ChannelInfo, counts: Mapping[LockState, int] | None) -> Content:
-    """Two lines: "#name" and "P12 L3 S1 D40 F2" (each letter in its state's colour)."""
+@dataclass(frozen=True)
+class ChannelCounts:
+    """What the channel list shows for one channel.
+
+    ``states``: messages by state. LOCKED and STALE are exact for the whole channel when
+    ``locks_exact`` (every lock was listed: pins.list); PENDING, DONE and FAILED count only the
+    ``loaded`` messages, which is the whole channel only when ``complete``.
+    """
+
+    states: Mapping[LockState, int]
+    loaded: int = 0
+    complete: bool = False
+    locks_exact: bool = True
+
+    def get(self, state: LockState, default: int = 0) -> int:
+        return self.states.get(state, default)
+
+
+def _short(n: int) -> str:
+    return str(n) if n < 1000 else (f"{n / 1000:.1f}k" if n < 10_000 else f"{n // 1000}k")
+
+
+def _cells(counts: Mapping[LockState, int], states: tuple[LockState, ...]) -> list[Content]:
+    parts = []
+    for state in states:
+        n = counts.get(state, 0)
+        color = STATE_COLOR[state] if n else "$text-muted"
+        parts.append(Content.from_markup(f"[{color}]$letter$n[/]", letter=STATE_LETTER[state],
+                                         n=_short(n)))
+    return parts
+
+
+HELD = (LockState.LOCKED, LockState.STALE)
+OTHERS = (LockState.PENDING, LockState.DONE, LockState.FAILED)
+
+
+def channel_prompt(info: ChannelInfo, counts: ChannelCounts | None) -> Content:
+    """Three lines: "#name", the locks ("L3 S1", every lock of the channel) and the rest over the
+    loaded messages ("P12 D40 F2 of 100": say so while older messages are not loaded)."""
     name = Content.from_markup("[b]#$name[/b]", name=info.name or info.id)
     if counts is None:
-        line = Content.from_markup("[$text-muted]counting…[/]")
-    else:
-        parts = []
-        for state in LockState:
-            n = counts.get(state, 0)
-            color = STATE_COLOR[state] if n else "$text-muted"
-            parts.append(Content.from_markup(f"[{color}]$letter$n[/]",
-                                             letter=STATE_LETTER[state], n=str(n)))
-        line = Content(" ").join(parts)
-    return Content("\n").join([name, line])
+        return Content("\n").join([name, Content.from_markup("[$text-muted]counting…[/]")])
+    held = Content(" ").join(_cells(counts.states, HELD))
+    if not counts.locks_exact:
+        held = held + Content.from_markup("[$text-muted] so far[/]")
+    rest = Content(" ").join(_cells(counts.states, OTHERS))
+    if not counts.complete:
+        rest = rest + Content.from_markup("[$text-muted] of $n[/]", n=_short(counts.loaded))
+    return Content("\n").join([name, held, rest])
 
 
 class ChannelList(OptionList):
@@ -43,7 +79,7 @@ class ChannelList(OptionList):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._infos: dict[str, ChannelInfo] = {}
-        self._counts: dict[str, dict[LockState, int] | None] = {}
+        self._counts: dict[str, ChannelCounts | None] = {}
 
     def set_channels(self, channels: Sequence[ChannelInfo]) -> None:
         self._infos = {c.id: c for c in channels}
@@ -56,25 +92,17 @@ class ChannelList(OptionList):
     def channel_ids(self) -> list[str]:
         return list(self._infos)
 
-    def counts(self, channel_id: str) -> dict[LockState, int] | None:
+    def counts(self, channel_id: str) -> ChannelCounts | None:
         return self._counts.get(channel_id)
 
-    def set_counts(self, channel_id: str, counts: Mapping[LockState, int] | None) -> None:
-        self._counts[channel_id] = None if counts is None else dict(counts)
+    def set_counts(self, channel_id: str, counts: ChannelCounts | None) -> None:
+        """Show a channel's counts (repaints its entry only when they changed)."""
+        if channel_id in self._counts and self._counts[channel_id] == counts:
+            return
+        self._counts[channel_id] = counts
         info = self._infos.get(channel_id)
         if info is not None:
             self.replace_option_prompt(channel_id, channel_prompt(info, counts))
-
-    def shift_count(self, channel_id: str, old: LockState | None, new: LockState | None) -> None:
-        """A message of the channel changed state (old None: it is new; new None: it is gone)."""
-        counts = self._counts.get(channel_id)
-        if counts is None or old == new:
-            return
-        if old is not None:
-            counts[old] = max(0, counts.get(old, 0) - 1)
-        if new is not None:
-            counts[new] = counts.get(new, 0) + 1
-        self.set_counts(channel_id, counts)
 
     def select_id(self, channel_id: str) -> None:
         if channel_id in self._infos:

@@ -54,10 +54,12 @@ def render_detail(lock: MessageLock, channel_name: str, events: Sequence[EventRe
     lines: list[Content] = []
     posted = ts_epoch(lock.ts)
     author = lock.author.label if lock.author else "unknown"
+    lines.append(Content.from_markup("[b]#$channel[/b] [$text-muted]·[/] $ts",
+                                     channel=channel_name, ts=lock.ts))
     lines.append(Content.from_markup(
-        "[b]$ts[/b] [$text-muted]in #$channel · by $author · $posted ($age ago)[/]",
-        ts=lock.ts, channel=channel_name, author=author,
-        posted=clock_time(posted, now), age=long_age(None if posted is None else now - posted)))
+        "[$text-muted]by[/] $author [$text-muted]· posted $posted, $age ago[/]",
+        author=author, posted=clock_time(posted, now),
+        age=long_age(None if posted is None else now - posted)))
     text = " ".join(lock.text.split())
     lines.append(Content(text[:300] + ("…" if len(text) > 300 else "")))
     state = Content.from_markup(f"[b {STATE_COLOR[lock.state]}]$state[/]",

@@ -52,17 +52,22 @@ class _Layout:
 
 
 def layout_for(width: int) -> _Layout:
-    """Pick column widths so the text preview keeps a useful share of the line."""
-    if width >= 110:
-        fixed = _Layout(8, 16, 0, 7, 22, 5, True)
-    elif width >= 72:
+    """Column widths for a stream ``width`` cells wide: the fixed columns shrink (and the author
+    goes) on narrow widths, and the text preview takes all that is left, at least ~40%."""
+    if width >= 150:
+        fixed = _Layout(8, 16, 0, 7, 24, 5, True)
+    elif width >= 110:
+        fixed = _Layout(8, 14, 0, 7, 18, 5, True)
+    elif width >= 84:
         fixed = _Layout(8, 11, 0, 7, 14, 4, True)
+    elif width >= 64:
+        fixed = _Layout(5, 10, 0, 7, 12, 4, False)
     else:
-        fixed = _Layout(5, 9, 0, 7, 10, 4, False)
-    used = fixed.time + fixed.author + fixed.state + fixed.holders + fixed.age + 7  # 7 gaps
-    text = max(4, width - used)
-    return _Layout(fixed.time, fixed.author, text, fixed.state, fixed.holders, fixed.age,
-                   fixed.seconds)
+        fixed = _Layout(5, 0, 0, 7, 10, 4, False)
+    gaps = 7 if fixed.author else 6
+    used = fixed.time + fixed.author + fixed.state + fixed.holders + fixed.age + gaps
+    return _Layout(fixed.time, fixed.author, max(4, width - used), fixed.state, fixed.holders,
+                   fixed.age, fixed.seconds)
 
 
 class MessageStream(ScrollView, can_focus=True):
@@ -180,6 +185,28 @@ class MessageStream(ScrollView, can_focus=True):
         self._check_near_end()
         self.refresh()
 
+    def sync(self, changed) -> None:
+        """The model changed: re-read its view when rows came, went or moved; otherwise (rows
+        patched in place) repaint only the ``changed`` ts that are on screen."""
+        if self._model is not None and self._model.view() is not self._rows:
+            self.reload()
+        else:
+            self.repaint_rows(changed)
+
+    def repaint_rows(self, tss) -> None:
+        """Rows changed in place (same order, same set: the model patched its view): repaint only
+        those lines that are on screen."""
+        model = self._model
+        if model is None:
+            return
+        top = int(self.scroll_y)
+        height = self.scrollable_content_region.height
+        width = self.size.width
+        for ts in tss:
+            i = model.position(ts)
+            if i is not None and top <= i < top + height - 1:
+                self.refresh(Region(0, i - top + 1, width, 1))
+
     def select_ts(self, ts: str) -> bool:
         for i, lock in enumerate(self._rows):
             if lock.ts == ts:
@@ -285,7 +312,7 @@ class MessageStream(ScrollView, can_focus=True):
         lay = layout_for(width)
         cells = [("Time", lay.time), ("Author", lay.author), ("Message", lay.text),
                  ("State", lay.state), ("Holder", lay.holders), ("Age".rjust(lay.age), lay.age)]
-        text = " ".join(fit(title, w) for title, w in cells)
+        text = " ".join(fit(title, w) for title, w in cells if w)
         return Strip([Segment(fit(" " + text, width), style)], width)
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -320,8 +347,8 @@ class MessageStream(ScrollView, can_focus=True):
             Segment(" ", style),
             Segment(fit(clock_time(ts_epoch(lock.ts), now, seconds=lay.seconds), lay.time),
                     muted),
-            Segment(" ", style),
-            Segment(fit(author, lay.author), style),
+            *([Segment(" ", style), Segment(fit(author, lay.author), style)] if lay.author
+              else []),
             Segment(" ", style),
             Segment(fit(lock.text, lay.text), style),
             Segment(" ", style),

@@ -12,6 +12,7 @@ unfiltered view never has holes.
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -98,6 +99,10 @@ class StreamModel:
         self.locks_loaded = False                   # every lock of the channel is in here
         self.filter = MessageFilter()
         self._view: list[MessageLock] | None = None
+        self._view_pos: dict[str, int] | None = None   # ts -> index in _view (built on demand)
+        self.version = 0                            # bumped when the view's rows change order/set
+        self.counts: Counter[LockState] = Counter()  # every row held, by state
+        self.timed: set[str] = set()                # rows whose state can change with time alone
 
     # -- feeding ---------------------------------------------------------------------------
 
@@ -114,7 +119,7 @@ class StreamModel:
                 self.boundary = key
         self.next_cursor = next_cursor
         self.pages_loaded += 1
-        self._view = None
+        self._invalidate()
 
     def replace_locks(self, locks: Iterable[MessageLock]) -> list[str]:
         """Take the complete set of held messages; returns ts of loaded rows held before but not now
@@ -125,10 +130,13 @@ class StreamModel:
         for lock in locks:
             self.upsert(lock)
         self.locks_loaded = True
+        self._invalidate()
         return gone
 
     def upsert(self, lock: MessageLock) -> MessageLock | None:
-        """Insert or replace one message; returns the previous value."""
+        """Insert or replace one message; returns the previous value. A changed row that stays
+        where it was in the view is patched in place (``version`` unchanged): the widget then
+        repaints that one line instead of re-reading the whole view."""
         old = self._by_ts.get(lock.ts)
         self._by_ts[lock.ts] = lock
         if old is None:
@@ -136,9 +144,46 @@ class StreamModel:
             i = bisect.bisect_left(self._keys, key)
             self._keys.insert(i, key)
             self._ts.insert(i, lock.ts)
-        if old != lock:
-            self._view = None
+            self._invalidate()
+        elif old != lock:
+            self.counts[old.state] -= 1
+            if not self._patch(old, lock):
+                self._invalidate()
+        if old is None or old != lock:
+            self.counts[lock.state] += 1
+        if lock.state in HELD_STATES or lock.lease is not None:
+            self.timed.add(lock.ts)
+        else:
+            self.timed.discard(lock.ts)
         return old
+
+    def _patch(self, old: MessageLock, new: MessageLock) -> bool:
+        """Swap one row of the cached view in place when the filter sees both alike."""
+        if self._view is None:
+            return True
+        flt = self.filter
+        if flt.active and flt.matches(old) != flt.matches(new):
+            return False
+        if flt.active and not flt.matches(new):
+            return True
+        if self._view_pos is None:
+            self._view_pos = {r.ts: i for i, r in enumerate(self._view)}
+        i = self._view_pos.get(new.ts)
+        if i is None:
+            return not self._in_view_range(new.ts)
+        self._view[i] = new
+        return True
+
+    def _in_view_range(self, ts: str) -> bool:
+        flt = self.filter
+        if (flt.held_only and self.locks_loaded) or self.complete:
+            return True
+        return self.boundary is not None and ts_key(ts) >= self.boundary
+
+    def _invalidate(self) -> None:
+        self._view = None
+        self._view_pos = None
+        self.version += 1
 
     def remove(self, ts: str) -> MessageLock | None:
         old = self._by_ts.pop(ts, None)
@@ -147,8 +192,17 @@ class StreamModel:
             if i < len(self._ts) and self._ts[i] == ts:
                 del self._keys[i]
                 del self._ts[i]
-            self._view = None
+            self.counts[old.state] -= 1
+            self.timed.discard(ts)
+            self._invalidate()
         return old
+
+    def position(self, ts: str) -> int | None:
+        """The row's index in the current view (None: not shown)."""
+        view = self.view()
+        if self._view_pos is None:
+            self._view_pos = {r.ts: i for i, r in enumerate(view)}
+        return self._view_pos.get(ts)
 
     def get(self, ts: str) -> MessageLock | None:
         return self._by_ts.get(ts)
@@ -168,7 +222,7 @@ class StreamModel:
     def set_filter(self, flt: MessageFilter) -> None:
         if flt != self.filter:
             self.filter = flt
-            self._view = None
+            self._invalidate()
 
     def view(self) -> list[MessageLock]:
         """The filtered rows, newest first (cached until something changes)."""

@@ -50,7 +50,7 @@ async def test_another_bots_lock_and_release_show_up(scenario, clock, tmp_path):
                          what="the release on the row")
         await settle(pilot)
         counts = screen.channel_list.counts(JOBS)
-        assert counts[LockState.LOCKED] == 3                 # back to the scenario's three
+        assert counts.states[LockState.LOCKED] == 3                 # back to the scenario's three
 
 
 async def test_a_dropped_socket_reconnects_and_catches_up(scenario, clock, tmp_path):

@@ -74,8 +74,12 @@ def test_fit_is_cell_exact():
     assert fit("x", 0) == ""
 
 
-@pytest.mark.parametrize("width", [40, 58, 80, 120, 200])
-def test_columns_fill_the_width(width):
+@pytest.mark.parametrize("width", [40, 57, 71, 78, 91, 98, 131, 200])
+def test_columns_fill_the_width_and_the_text_keeps_a_fair_share(width):
+    """Stream widths of terminals 80-200 columns wide: the preview takes what is left."""
     lay = layout_for(width)
-    used = lay.time + lay.author + lay.text + lay.state + lay.holders + lay.age + 7
-    assert used == width or lay.text == 4
+    gaps = 7 if lay.author else 6                 # the author goes first on narrow widths
+    used = lay.time + lay.author + lay.text + lay.state + lay.holders + lay.age + gaps
+    assert used == width
+    if width >= 50:
+        assert lay.text >= 0.35 * width

@@ -25,6 +25,7 @@ async def test_first_page_shows_every_state_with_holders(scenario, clock, tmp_pa
         assert rows[sc.roles["pending"]].state is LockState.PENDING
         assert screen.stream.selected.ts == sc.roles["pending"]     # cursor on the newest
         counts = screen.channel_list.counts(JOBS)
-        assert counts is not None and sum(counts.values()) == len(sc.jobs)
+        assert counts is not None and sum(counts.states.values()) == len(sc.jobs) == counts.loaded
+        assert counts.complete and counts.locks_exact
         assert screen.status.info.identity == "@slackmq-console"
         assert screen.status.info.mode == "polling"

@@ -94,7 +94,7 @@ async def test_switching_channels_keeps_each_channels_counts(scenario, clock, tm
         await settle(pilot)
         assert screen.current == BUILDS
         assert [r.ts for r in screen.stream.rows] == sorted(sc.builds, reverse=True)
-        assert screen.channel_list.counts(BUILDS) == {
+        assert screen.channel_list.counts(BUILDS).states == {
             LockState.PENDING: 1, LockState.LOCKED: 1, LockState.STALE: 0, LockState.DONE: 1,
             LockState.FAILED: 0}
         await pilot.press("left_square_bracket")
@@ -229,4 +229,4 @@ async def test_refresh_reloads_what_changed_behind_the_consoles_back(scenario, c
         await pilot.press("r")
         await settle(pilot)
         assert screen.model_for(JOBS).get(ts).state is LockState.LOCKED
-        assert screen.channel_list.counts(JOBS)[LockState.LOCKED] == 4
+        assert screen.channel_list.counts(JOBS).states[LockState.LOCKED] == 4

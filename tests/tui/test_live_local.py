@@ -1,0 +1,155 @@
+"""Live rows change from the events alone (no Slack call), time turns locks stale on screen,
+activity lines name users, and the channel counts say what they count."""
+
+from __future__ import annotations
+
+import aiohttp
+from tui_scenario import JOBS, main_screen, ready, settle, wait_until, worker
+
+from slackmq_core import LockState, Secret, make_async_client
+from slackmq_tui.app import make_app
+from slackmq_tui.widgets.channel_list import channel_prompt
+
+CONSOLE_USER = "U0CONSOL01"
+
+
+def live_app(sc, clock, tmp_path):
+    return make_app(sc.profile(app_token=Secret("xapp-emu-console")), clock=clock,
+                    audit_path=tmp_path / "a.jsonl")
+
+
+def control_url(base_url: str, route: str) -> str:
+    return base_url.rstrip("/").removesuffix("/api") + "/_emulator/" + route
+
+
+async def console_calls(base_url: str) -> dict[str, int]:
+    """Web API calls made with the console's bot token, from GET /_emulator/stats."""
+    async with aiohttp.ClientSession() as http, http.get(control_url(base_url, "stats")) as r:
+        stats = await r.json()
+    return dict(stats["calls_by_user"].get(CONSOLE_USER, {}))
+
+
+async def reset_stats(base_url: str) -> None:
+    async with aiohttp.ClientSession() as http, http.post(control_url(base_url,
+                                                                      "stats/reset")) as r:
+        assert r.status == 200
+
+
+async def as_bot(token: str, base_url: str, method: str, **args) -> None:
+    web = make_async_client(token, base_url=base_url)
+    try:
+        await getattr(web, method)(**args)
+    finally:
+        if web.session is not None:
+            await web.session.close()
+
+
+def stream_text(screen) -> str:
+    """What the message stream shows right now, line by line."""
+    height = screen.stream.scrollable_content_region.height
+    return "\n".join(screen.stream.render_line(y).text for y in range(height))
+
+
+async def test_another_bots_pin_changes_the_row_with_no_slack_call(scenario, clock, tmp_path):
+    emu, sc = scenario
+    ts = sc.roles["pending"]
+    app = live_app(sc, clock, tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        model = screen.model_for(JOBS)
+        locked_before = screen.channel_list.counts(JOBS).states[LockState.LOCKED]
+        await reset_stats(emu.base_url)
+        await as_bot("xoxb-emu-alpha", emu.base_url, "pins_add", channel=JOBS, timestamp=ts)
+        await as_bot("xoxb-emu-alpha", emu.base_url, "reactions_add", channel=JOBS,
+                     timestamp=ts, name="lock")
+        await wait_until(pilot, lambda: model.get(ts).state is LockState.LOCKED
+                         and len(model.get(ts).marks) == 2, what="alpha's pin and reaction")
+        await settle(pilot)
+        row = model.get(ts)
+        assert [h.name for h in row.holders] == ["alpha-worker"]
+        assert row.locked_since == clock()                  # the pin's own time, from the event
+        assert "alpha-worker" in stream_text(screen)
+        assert screen.channel_list.counts(JOBS).states[LockState.LOCKED] == locked_before + 1
+        assert await console_calls(emu.base_url) == {}      # not one Slack call: no pins.list
+        assert screen.live_stats["applied"] >= 2 and screen.live_stats["reread"] == 0
+
+
+async def test_a_lock_turns_stale_on_screen_when_its_ttl_passes(scenario, clock, tmp_path):
+    emu, sc = scenario
+    app = live_app(sc, clock, tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        model = screen.model_for(JOBS)
+        ts = sc.roles["locked"]                     # bravo's lock, 6 minutes old
+        assert model.get(ts).state is LockState.LOCKED
+        counts = screen.channel_list.counts(JOBS).states
+        await reset_stats(emu.base_url)
+        clock.advance(app.services.stale_after)     # bravo's worker crashed: nothing happens
+        await wait_until(pilot, lambda: model.get(ts).state is LockState.STALE,
+                         what="the lock to turn stale")
+        await settle(pilot)
+        assert model.get(sc.roles["lease"]).state is LockState.LOCKED   # its lease still runs
+        moved = sum(1 for r in model.view() if r.state is LockState.STALE) - counts[LockState.STALE]
+        after = screen.channel_list.counts(JOBS).states
+        assert moved >= 1
+        assert after[LockState.STALE] == counts[LockState.STALE] + moved
+        assert after[LockState.LOCKED] == counts[LockState.LOCKED] - moved
+        line = next(t for t in stream_text(screen).splitlines() if "bravo-worker" in t)
+        assert "stale" in line
+        assert await console_calls(emu.base_url) == {}      # time alone: no Slack call
+        # the same verdict as a fresh read of Slack at that time
+        fresh = worker("xoxb-emu-console", emu.base_url, clock)
+        try:
+            for lock in model.view():
+                assert (await fresh.inspect(JOBS, lock.ts)).state is lock.state, lock.text
+        finally:
+            if fresh.client.session is not None:
+                await fresh.client.session.close()
+
+
+async def test_activity_lines_name_a_bot_the_console_had_not_met(scenario, clock, tmp_path):
+    emu, sc = scenario
+    ts = sc.roles["pending"]
+    app = live_app(sc, clock, tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        assert not screen.knows("U0DELTA001")              # delta holds nothing in the scenario
+        await as_bot("xoxb-emu-delta", emu.base_url, "pins_add", channel=JOBS, timestamp=ts)
+        log = screen.activity_log
+        await wait_until(pilot, lambda: any("pinned by" in t for _, t in log.entries),
+                         what="the pin in the activity log")
+        await settle(pilot)
+        lines = [t for _, t in log.entries if "pinned by" in t]
+        assert lines and all("pinned by delta-worker" in t for t in lines), lines
+        assert not any("U0DELTA001" in t for _, t in log.entries)
+        assert [h.name for h in screen.model_for(JOBS).get(ts).holders] == ["delta-worker"]
+        assert any("pinned by delta-worker" in r.text for r in screen.events_for(JOBS, ts))
+
+
+async def test_counts_say_which_part_of_the_channel_they_cover(scenario, clock, tmp_path):
+    emu, sc = scenario
+    emu.seed(JOBS, count=120, user="U0PUBLSH01", events=False)   # the scenario's jobs are
+    app = make_app(sc.profile(), clock=clock, audit_path=tmp_path / "a.jsonl")  # past page 1
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        counts = screen.channel_list.counts(JOBS)
+        assert counts.locks_exact and not counts.complete
+        fresh = worker("xoxb-emu-console", emu.base_url, clock)
+        try:
+            locks = await fresh.locks(JOBS)
+        finally:
+            if fresh.client.session is not None:
+                await fresh.client.session.close()
+        pinned = {lock.ts for lock in locks}
+        assert pinned and not pinned <= {r.ts for r in screen.stream.rows}  # older locks too
+        held = {LockState.LOCKED, LockState.STALE}
+        for state in held:                        # every lock of the channel (pins.list) ...
+            assert counts.states[state] >= sum(1 for lock in locks if lock.state is state)
+        others = sum(n for s, n in counts.states.items() if s not in held)
+        assert others <= counts.loaded < 120 + len(sc.jobs)    # ... the rest over what is loaded
+        prompt = channel_prompt(screen.infos[JOBS], counts).plain
+        assert f"of {counts.loaded}" in prompt.splitlines()[2]
