@@ -38,6 +38,8 @@ from slackmq_core._exceptions import (
     TransportError,
     WrongTokenType,
 )
+from slackmq_core._logging import redact
+from slackmq_core._tokens import token_kind
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -53,7 +55,6 @@ __all__ = [
 ]
 
 DEFAULT_API_URL = "https://slack.com/api/"
-_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9])((?:xoxe\.)?xox[abpre]|xapp)-[A-Za-z0-9\-_.~+/=%]*")
 
 _AUTH_CODES = {"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired",
                "no_permission", "team_access_not_granted", "org_login_required", "ekm_access_denied"}
@@ -83,11 +84,6 @@ _ADVICE = {
     "invalid_name": "unknown emoji: use a standard emoji name or add a custom one",
     "ratelimited": "Slack rate-limited the app for too long: slow down or spread work over tokens",
 }
-
-
-def redact(text: str) -> str:
-    """``text`` with every token-shaped substring replaced by ``<prefix>-…(hidden)``."""
-    return _TOKEN_RE.sub(lambda m: f"{m.group(1)}-…(hidden)", text)
 
 
 def resolve_base_url(base_url: str | None = None) -> str:
@@ -133,15 +129,7 @@ def make_socket_mode_client(app_token: str, *, web_client: AsyncWebClient, ping_
 
 def token_type_of(token: str | None) -> str:
     """``bot`` / ``user`` / ``app`` from the token's prefix (``unknown`` if none)."""
-    if not token:
-        return "unknown"
-    if token.startswith("xoxb-"):
-        return "bot"
-    if token.startswith("xapp-"):
-        return "app"
-    if token.startswith(("xoxp-", "xoxe.xoxp-")):
-        return "user"
-    return "unknown"
+    return token_kind(token) if token else "unknown"
 
 
 def scopes_of(headers: Any) -> tuple[str, ...]:
