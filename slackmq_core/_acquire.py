@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from slackmq_core._exceptions import HolderLost, SlackAPIError, SlackMQError
 from slackmq_core._lease import CLAIM_EVENT, claim_metadata, claim_text, new_claim_id, read_notes
 from slackmq_core._model import Lease, LockResult, Mark, Outcome, Primitive
+from slackmq_core._state import released_users
 from slackmq_core._protocol import (
     Ctx,
     Gen,
@@ -126,6 +127,13 @@ def _place(ctx: Ctx, att: _Attempt, prim: Primitive, me: Me) -> Gen:
                 att.placed[prim] = "maybe"   # an attempt may have landed: undo checks
             raise
         if not getattr(exc, "after_ambiguous", False):
+            if (prim is Primitive.REACTION and ctx.options.strategy is not Strategy.CLAIM
+                    and att.placed.get(Primitive.PIN) == "yes"
+                    and (yield from _released_me(att, me))):
+                # our user's reaction is a leftover an operator released (a release note names
+                # us), and we just pinned, so no sibling holds the message: adopt it as ours
+                att.placed[prim] = "adopted"
+                return True
             if prim is not Primitive.PIN and ctx.options.strategy is Strategy.CLAIM:
                 # our user's mark is already there (a sibling's, live or dead): in claim mode the
                 # claim notes decide, so go on; the mark is shared, never undone by us
@@ -150,6 +158,16 @@ def _place(ctx: Ctx, att: _Attempt, prim: Primitive, me: Me) -> Gen:
     return True
 
 
+def _released_me(att: _Attempt, me: Me) -> Gen:
+    """Does a release note name our user (its lock reaction is a leftover)? One thread read."""
+    try:
+        _, notes = yield from read_notes(call, att.ch, att.ts)
+    except SlackMQError as exc:
+        log.debug("could not read the thread of %s %s: %s", att.ch, att.ts, exc)
+        return False
+    return me.user_id in released_users(notes, None)
+
+
 def _verify_reactions(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
     opts = ctx.options
     r = yield call("reactions.get", {"channel": att.ch, "timestamp": att.ts, "full": True})
@@ -164,11 +182,14 @@ def _verify_reactions(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
     if me.user_id not in users:
         raise HolderLost(f"our :{opts.reaction}: reaction on {att.ts} vanished while acquiring")
     dead: set[str] = set()
-    if users[0] != me.user_id and opts.uses_claim_note and int(msg.get("reply_count") or 0) > 0:
+    if users[0] != me.user_id and int(msg.get("reply_count") or 0) > 0:   # the losing path only
         _, notes = yield from read_notes(call, att.ch, att.ts)
-        dead = dead_users(notes, ctx.clock())
+        if opts.uses_claim_note:
+            dead = dead_users(notes, ctx.clock())
+        dead |= released_users(notes, None)   # we hold the pin: no released user re-pinned
     # append-only order: later reactors never change who is first. Reactors whose every claim
-    # note has expired are dead holders (a reaper could not remove their reaction): skipped.
+    # note has expired are dead holders, and reactors named in a release note left their reaction
+    # behind when an operator released them (a reaper could not remove it): both skipped.
     winner = next(u for u in users if u == me.user_id or u not in dead)
     if winner == me.user_id:
         return None

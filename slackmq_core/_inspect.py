@@ -10,7 +10,7 @@ Reads, in as few calls as Slack allows:
   pinned (see its docstring for the whole budget).
 * ``history(ch, limit, cursor)``: one ``conversations.history`` page (reactions come with the
   messages) plus ONE ``pins.list`` for the channel; threads are read only for messages that would
-  otherwise be *stale*, to check for a live lease.
+  otherwise be *stale* (a live lease?) or locked by a reaction without a pin (a release note?).
 * ``locks(ch)``: ``pins.list`` — every pinned message with its reactions, ``created`` and
   ``created_by`` in one call. A lock that is a bare reaction (no pin) shows only in ``history``.
 
@@ -150,11 +150,14 @@ def inspect_many(ctx: Ctx, channel: str, ts_list: list[str], max_age: float = 0.
 
 
 def _with_leases(ctx: Ctx, ch: str, msgs: list[dict], pins: dict[str, dict], now: float) -> Gen:
-    """MessageLocks; threads are read only where a live lease could turn 'stale' into 'locked'."""
+    """MessageLocks; threads are read only where a live lease could turn 'stale' into 'locked', or a
+    release note could turn a bare reaction (no pin) into a leftover."""
     out: list[MessageLock] = []
     for msg in msgs:
         lock = yield from build_lock(ctx, ch, msg, pins.get(str(msg.get("ts"))), None, now)
-        if lock.state is LockState.STALE and _has_replies(msg):
+        if _has_replies(msg) and (lock.state is LockState.STALE or (
+                lock.state is LockState.LOCKED and lock.facts is not None and lock.facts.pin is None)):
+            # a live lease may make it LOCKED; a release note may make a bare reaction a leftover
             _, notes = yield from read_notes(call, ch, lock.ts)
             lock = yield from build_lock(ctx, ch, msg, pins.get(lock.ts), notes, now)
         out.append(lock)

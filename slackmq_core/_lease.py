@@ -6,6 +6,11 @@ which *process* holds a lock when many share one token, and how long its lease l
 rewrites it with ``chat.update`` (a later ``lease_expires``); ``release`` deletes it. A failure
 reason is a second kind of note, ``slackmq_failed`` with ``{"worker_id", "reason"}``.
 
+A release note (``slackmq_release`` with ``{"users", "by", "at"}``) is what an operator's
+force-release or reap posts when it could not remove some user's lock reaction (only the reactor can):
+it records that those users' reactions are leftovers of a released lock, so acquire's tie-break and
+the inspector ignore them (see ``_state.released_users`` for how long it covers a user).
+
 Slack returns other apps' metadata only with ``include_all_metadata=true``, so every read of a
 thread here asks for it. Only the author can edit or delete a bot's message: an operator cannot
 delete another bot's claim note, but an expired note does not block anyone (``Lease.alive``).
@@ -22,11 +27,13 @@ from typing import Any
 
 from slackmq_core._model import Holder, Lease
 
-__all__ = ["CLAIM_EVENT", "FAILED_EVENT", "NoteInfo", "claim_metadata", "claim_text", "failed_metadata",
-           "new_claim_id", "parse_note", "default_worker_id", "ts_key"]
+__all__ = ["CLAIM_EVENT", "FAILED_EVENT", "RELEASE_EVENT", "NoteInfo", "claim_metadata", "claim_text",
+           "failed_metadata", "new_claim_id", "parse_note", "default_worker_id", "release_metadata",
+           "release_text", "ts_key"]
 
 CLAIM_EVENT = "slackmq_claim"
 FAILED_EVENT = "slackmq_failed"
+RELEASE_EVENT = "slackmq_release"
 
 
 def default_worker_id() -> str:
@@ -58,11 +65,23 @@ def failed_metadata(*, worker_id: str, reason: str) -> dict:
     return {"event_type": FAILED_EVENT, "event_payload": {"worker_id": worker_id, "reason": reason}}
 
 
+def release_metadata(*, users: list[str], by: str, at: float) -> dict:
+    return {"event_type": RELEASE_EVENT, "event_payload": {"users": list(users), "by": by,
+                                                           "at": round(float(at), 3)}}
+
+
+def release_text(by: str, who: list[str], reaction: str) -> str:
+    names = ", ".join(who)
+    one = len(who) == 1
+    return (f":unlock: released by {by}: the :{reaction}: of {names} could not be removed (only "
+            f"{'that bot' if one else 'those users'} can); workers ignore {'it' if one else 'them'}")
+
+
 @dataclass(frozen=True)
 class NoteInfo:
     """One slackmq note found in a thread."""
 
-    kind: str                  # CLAIM_EVENT or FAILED_EVENT
+    kind: str                  # CLAIM_EVENT, FAILED_EVENT or RELEASE_EVENT
     ts: str
     user: str
     worker_id: str
@@ -71,6 +90,7 @@ class NoteInfo:
     pid: int = 0
     expires_at: float = 0.0
     reason: str = ""
+    users: tuple[str, ...] = ()   # RELEASE_EVENT: the users whose lock reaction is a leftover
 
     def lease(self, holder: Holder | None = None) -> Lease:
         return Lease(worker_id=self.worker_id, host=self.host, pid=self.pid,
@@ -81,16 +101,20 @@ def parse_note(msg: dict) -> NoteInfo | None:
     """The slackmq note carried by a thread reply, or None."""
     meta = msg.get("metadata") or {}
     kind = meta.get("event_type")
-    if kind not in (CLAIM_EVENT, FAILED_EVENT):
+    if kind not in (CLAIM_EVENT, FAILED_EVENT, RELEASE_EVENT):
         return None
     payload: dict[str, Any] = meta.get("event_payload") or {}
     try:
+        users = payload.get("users") or ()
+        if isinstance(users, str) or not all(isinstance(u, str) for u in users):
+            return None
         return NoteInfo(kind=kind, ts=str(msg.get("ts", "")), user=str(msg.get("user", "")),
                         worker_id=str(payload.get("worker_id", "")),
                         claim_id=str(payload.get("claim_id", "")), host=str(payload.get("host", "")),
                         pid=int(payload.get("pid") or 0),
                         expires_at=float(payload.get("lease_expires") or 0.0),
-                        reason=str(payload.get("reason", "")))
+                        reason=str(payload.get("reason", "")),
+                        users=tuple(users) if kind == RELEASE_EVENT else ())
     except (TypeError, ValueError):
         return None
 

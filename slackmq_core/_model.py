@@ -79,6 +79,8 @@ class Mark:
     holder: Holder | None           # None when Slack does not say (e.g. another user's star)
     since: float | None = None      # epoch seconds the mark was placed, when Slack tells
     name: str = ""                  # reaction name, or the claim note's ts
+    leftover: bool = False          # a lock reaction a release note says is left from a released
+                                    # lock (only its bot can remove it): not a holder, ignored
 
     def age(self, now: float) -> float | None:
         return None if self.since is None else max(0.0, now - self.since)
@@ -124,7 +126,7 @@ class MessageLock:
     def holders(self) -> tuple[Holder, ...]:
         seen: dict[str, Holder] = {}
         for m in self.marks:
-            if m.holder is not None:
+            if m.holder is not None and not m.leftover:
                 seen.setdefault(m.holder.user_id, m.holder)
         return tuple(seen.values())
 
@@ -176,6 +178,7 @@ class ForceReleasePlan:
     removable: tuple[Mark, ...]
     not_removable: tuple[MarkFailure, ...]
     state: LockState = LockState.LOCKED
+    note_users: tuple[str, ...] = ()  # users whose lock reaction stays: named in a release note
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ class ForceReleaseReport:
     ts: str
     removed: tuple[Mark, ...]
     not_removed: tuple[MarkFailure, ...]
+    release_note: str = ""            # ts of the release note posted in the thread, if one was
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,14 @@ wins. Dead holders: a reaper or force-release cannot remove another bot's reacti
 first. With claim notes on (``claim_note`` / ``claim``), a reactor whose every claim note expired
 (by more than 2 s of clock skew) is skipped: its lease said it would be dead by then, and a holder
 never renews a lease that has run out (``heartbeat`` raises LeaseExpired). A reactor without any
-note counts as alive (it may be mid-acquire). Without claim notes such a leftover keeps beating
-other users until its own bot removes it (``force_release`` reports it as not removable). In
+note counts as alive (it may be mid-acquire). Without claim notes, an operator's force-release or
+reap that cannot remove a bot's reaction posts a *release note* naming that bot; a reactor named in
+one is skipped too (``_state.released_users``: it covers the user while its old reaction stays,
+until that user pins again). Both are read only on the losing path (we are not first) and only when
+the message has replies: the uncontended path costs nothing more. A worker of the released user
+itself that pins and then gets ``already_reacted`` reads the thread once: named in a release note,
+it adopts the leftover reaction as its own (it holds the fresh pin, so no sibling holds the
+message) instead of backing off. In
 ``claim`` mode an ``already_reacted`` of our own user is shared, not a refusal: the notes decide.
 
 A loser removes the marks it placed, except those it cannot prove are its own: a pin is removed only

@@ -9,7 +9,13 @@ given token can remove and what it cannot, with the reason in plain words:
 * a claim note: only its author can delete it; an expired note blocks no one.
 
 ``force_release`` does the plan and reports every mark it could not remove, and why (Slack's code
-when Slack refused). The failed reaction (if ours) is removed too, so a failed message can be
+when Slack refused). When another user's lock reaction cannot be removed (a crashed bot's), it
+stays first in the reaction's ``users`` and would beat every later acquirer forever; so, once the
+pin is gone, ``force_release`` posts ONE *release note* in the thread (chat.postMessage: text in
+plain words, metadata ``slackmq_release`` ``{users, by, at}``). Acquire, the inspector and
+``apply_event`` then treat those reactions as leftovers (``_state.released_users``). Without
+chat:write the note fails: that is reported in ``not_removed`` and the rest goes on. A user already
+covered by a note is not named again (a leftover mark). The failed reaction (if ours) is removed too, so a failed message can be
 retried; the done reaction never is.
 
 ``plan_reap`` / ``reap`` force-release every *stale* lock of a channel (locked longer than
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 from slackmq_core._exceptions import InputError, SlackAPIError, SlackMQError
 from slackmq_core._inspect import inspect, locks
+from slackmq_core._lease import release_metadata, release_text
 from slackmq_core._model import (
     ForceReleasePlan,
     ForceReleaseReport,
@@ -37,9 +44,14 @@ from slackmq_core._protocol import Ctx, Gen, Me, call, channel_ref, get_me, is_g
 __all__ = ["force_release", "plan_force_release", "plan_reap", "reap", "report_detail"]
 
 
+_NOTED = " — recorded as released, workers will ignore it"
+_LEFTOVER = " — already recorded as released (a leftover): workers ignore it"
+
+
 def _plan(ctx: Ctx, lock: MessageLock, me: Me, failed_users: list[str]) -> ForceReleasePlan:
     removable: list[Mark] = []
     blocked: list[MarkFailure] = []
+    note_users: list[str] = []
     for m in lock.marks:
         uid = m.holder.user_id if m.holder else None
         if m.primitive is Primitive.PIN:
@@ -50,9 +62,15 @@ def _plan(ctx: Ctx, lock: MessageLock, me: Me, failed_users: list[str]) -> Force
             else:
                 who = m.holder.label if m.holder else "another user"
                 kind = "bot" if m.holder and m.holder.is_bot else "user"
-                blocked.append(MarkFailure(m, f"{who}'s :{m.name}: reaction: only that {kind} can remove it"
-                                           if m.primitive is Primitive.REACTION else
-                                           f"{who}'s star: stars are per user"))
+                reason = (f"{who}'s :{m.name}: reaction: only that {kind} can remove it"
+                          if m.primitive is Primitive.REACTION else f"{who}'s star: stars are per user")
+                if m.primitive is Primitive.REACTION and m.name == ctx.options.reaction and uid:
+                    if m.leftover:
+                        reason += _LEFTOVER
+                    else:
+                        reason += _NOTED
+                        note_users.append(uid)
+                blocked.append(MarkFailure(m, reason))
         elif m.primitive is Primitive.CLAIM:
             if uid == me.user_id:
                 removable.append(m)
@@ -64,7 +82,8 @@ def _plan(ctx: Ctx, lock: MessageLock, me: Me, failed_users: list[str]) -> Force
         removable.append(Mark(Primitive.STAR, me.holder))   # our own star, if any (others' are private)
     if me.user_id in failed_users:
         removable.append(Mark(Primitive.REACTION, me.holder, None, ctx.options.failed_reaction))
-    return ForceReleasePlan(lock.channel, lock.ts, tuple(removable), tuple(blocked), lock.state)
+    return ForceReleasePlan(lock.channel, lock.ts, tuple(removable), tuple(blocked), lock.state,
+                            tuple(dict.fromkeys(note_users)))
 
 
 def _failed_users(ctx: Ctx, ch: str, ts: str) -> Gen:
@@ -103,7 +122,39 @@ def _execute(ctx: Ctx, plan: ForceReleasePlan) -> Gen:
             failures.append(MarkFailure(m, exc.advice or str(exc), code))
     for key in [k for k in ctx.held if k == (ch, ts)]:
         ctx.held.pop(key, None)
-    return ForceReleaseReport(ch, ts, tuple(removed), tuple(failures))
+    note = ""
+    pin_stays = any(f.mark.primitive is Primitive.PIN for f in failures)
+    if plan.note_users and pin_stays:     # not released: its holder still holds the pin
+        failures = [_renote(f, plan, " — not recorded as released: the pin could not be removed", "")
+                    for f in failures]
+    elif plan.note_users:
+        try:
+            note = yield from _post_release_note(ctx, plan)
+        except SlackMQError as exc:
+            code = exc.error if isinstance(exc, SlackAPIError) else "transport"
+            why = f" — the release note could not be posted ({exc.advice or exc}): workers still see it as a holder"
+            failures = [_renote(f, plan, why, code) for f in failures]
+    return ForceReleaseReport(ch, ts, tuple(removed), tuple(failures), note)
+
+
+def _renote(f: MarkFailure, plan: ForceReleasePlan, why: str, code: str) -> MarkFailure:
+    """A planned 'recorded as released' reason, corrected when no release note was posted."""
+    if not f.reason.endswith(_NOTED) or (f.mark.holder and f.mark.holder.user_id) not in plan.note_users:
+        return f
+    return MarkFailure(f.mark, f.reason[: -len(_NOTED)] + why, code or f.error)
+
+
+def _post_release_note(ctx: Ctx, plan: ForceReleasePlan) -> Gen:
+    """One thread reply naming the users whose lock reaction stays; returns its ts."""
+    me = yield from get_me(ctx)
+    names = []
+    for uid in plan.note_users:
+        h = ctx.users.get(uid)
+        names.append(h.label if h else uid)
+    meta = release_metadata(users=list(plan.note_users), by=me.user_id, at=ctx.clock())
+    r = yield call("chat.postMessage", {"channel": plan.channel, "thread_ts": plan.ts, "metadata": meta,
+                                        "text": release_text(me.name or me.user_id, names, ctx.options.reaction)})
+    return str(r.get("ts") or "")
 
 
 def force_release(ctx: Ctx, channel: str, ts: str) -> Gen:
@@ -158,12 +209,15 @@ def reap(ctx: Ctx, channel: str, older_than: float | None = None, dry_run: bool 
             continue
         plan = _plan(ctx, lock, me, [])
         if dry_run:
-            reaped.append(ForceReleaseReport(ch, lock.ts, plan.removable, plan.not_removable))
+            reaped.append(ForceReleaseReport(ch, lock.ts, plan.removable, plan.not_removable))   # no note
         else:
             reaped.append((yield from _execute(ctx, plan)))
     return ReapReport(ch, tuple(reaped), tuple(skipped), dry_run)
 
 
 def report_detail(rep: ForceReleaseReport) -> dict:
-    return {"removed": [m.primitive.value for m in rep.removed],
-            "not_removed": [f"{f.mark.primitive.value}: {f.reason}" for f in rep.not_removed]}
+    out = {"removed": [m.primitive.value for m in rep.removed],
+           "not_removed": [f"{f.mark.primitive.value}: {f.reason}" for f in rep.not_removed]}
+    if rep.release_note:
+        out["release_note"] = rep.release_note
+    return out

@@ -16,6 +16,13 @@ the lock reaction (in Slack's order: the first one wins ties), and the claim not
 (:func:`lock_state`) DONE if anyone put the done reaction, else FAILED for the failed reaction,
 else PENDING with no pin, no lock reaction and no live claim note, else STALE when locked longer
 than ``stale_after`` with no live lease, else LOCKED.
+
+Leftovers (:func:`released_users`): Slack lets only the reactor remove its reaction, so when an
+operator force-releases (or reaps) the lock of a dead bot, that bot's lock reaction stays. The
+operator then posts a *release note* naming the bot. A lock reaction of a user a release note
+covers is a leftover mark (``Mark.leftover``): shown, never a holder, and it does not make the
+message locked. Acquire's tie-break skips the same users, so the console, ``slackmq locks``, the
+reaper and the workers agree.
 """
 
 from __future__ import annotations
@@ -23,11 +30,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from slackmq_core._lease import CLAIM_EVENT, FAILED_EVENT, NoteInfo, ts_key
+from slackmq_core._lease import CLAIM_EVENT, FAILED_EVENT, RELEASE_EVENT, NoteInfo, ts_key
 from slackmq_core._model import Holder, Lease, LockState, Mark, MessageLock, Primitive
 from slackmq_core._strategy import LockOptions
 
-__all__ = ["LockFacts", "claim_view", "derive", "facts_of", "lock_state", "needed_users", "parse_reactions"]
+__all__ = ["LockFacts", "claim_view", "derive", "facts_of", "lock_state", "needed_users", "parse_reactions",
+           "released_users"]
 
 Reactions = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -89,6 +97,28 @@ def claim_view(notes: Iterable[NoteInfo] | None, now: float) -> tuple[list[NoteI
     return live, (live[0] if live else (claims[-1] if claims else None))
 
 
+def released_users(notes: Iterable[NoteInfo] | None, pin: tuple[float | None, str | None] | None) -> frozenset[str]:
+    """The users whose lock reaction is a leftover of a released lock.
+
+    A release note covers each user it names for as long as that user's reaction stays: a user
+    cannot add the reaction again while its old one is there (``already_reacted``), so the reaction
+    it shows is the one the note was written about. If the user's own bot removes it and later
+    takes the message again, it must pin first (every strategy starts with the channel-wide pin):
+    so a note stops covering a user when the current pin was created by that user at or after the
+    note (pins.list ``created`` is whole seconds, hence the floor). A done message is never taken
+    again, so nothing else ends a note. Pass ``pin=None`` when the caller itself holds the pin.
+    """
+    out: set[str] = set()
+    for n in notes or ():
+        if n.kind != RELEASE_EVENT:
+            continue
+        for u in n.users:
+            if pin is not None and pin[1] == u and pin[0] is not None and pin[0] >= ts_key(n.ts)[0]:
+                continue
+            out.add(u)
+    return frozenset(out)
+
+
 def needed_users(f: LockFacts, options: LockOptions, now: float) -> list[str]:
     """The user ids :func:`derive` shows as holders or author, in lookup order."""
     live, shown = claim_view(f.notes, now)
@@ -125,8 +155,9 @@ def derive(f: LockFacts, options: LockOptions, now: float, users: Mapping[str, H
         created, by = f.pin
         marks.append(Mark(Primitive.PIN, holder(by), created))
         since = created
+    released = released_users(f.notes, f.pin) if f.notes else frozenset()
     for uid in f.users_of(options.reaction):
-        marks.append(Mark(Primitive.REACTION, holder(uid), None, options.reaction))
+        marks.append(Mark(Primitive.REACTION, holder(uid), None, options.reaction, leftover=uid in released))
     failed_reason = ""
     for n in f.notes or ():
         if n.kind == FAILED_EVENT:
@@ -139,7 +170,8 @@ def derive(f: LockFacts, options: LockOptions, now: float, users: Mapping[str, H
             marks.append(Mark(Primitive.CLAIM, holder(n.user), _ts_float(n.ts), n.ts))
         if since is None and marks:
             since = _ts_float(shown.ts)
-    locked = any(m.primitive in (Primitive.PIN, Primitive.REACTION) for m in marks) or bool(live)
+    locked = any(m.primitive in (Primitive.PIN, Primitive.REACTION) and not m.leftover for m in marks) \
+        or bool(live)
     state = lock_state(done=bool(f.users_of(options.done_reaction)),
                        failed=bool(f.users_of(options.failed_reaction)), locked=locked, since=since,
                        lease=lease, now=now, options=options)

@@ -16,6 +16,7 @@ import collections
 from collections.abc import Callable
 from typing import Any
 
+from slackmq_core._lease import RELEASE_EVENT
 from slackmq_core._model import LockState, MessageLock, Primitive
 from slackmq_core._strategy import LockOptions
 from slackmq_core.watch import ChannelEvent
@@ -52,6 +53,11 @@ class ChannelView:
             return
         if ev.kind == "message" and ev.message is not None and ev.is_top_level:
             self.consider(ev.message)
+        elif ev.kind == "message" and ev.message is not None and ev.thread_ts:
+            meta = ev.message.get("metadata") or {}
+            if meta.get("event_type") == RELEASE_EVENT:   # an operator released these users' reactions
+                released = set((meta.get("event_payload") or {}).get("users") or ())
+                self.forget(ev.thread_ts, lambda mark: mark[0] == "reaction" and mark[1] in released)
         elif ev.kind == "message_deleted":
             self.msgs.pop(ts, None)
             self.finish(ts)
@@ -100,6 +106,8 @@ class ChannelView:
         a claim note) stays until the next scan says otherwise."""
         marks: set[_Mark] = set()
         for m in lock.marks:
+            if m.leftover:
+                continue
             user = m.holder.user_id if m.holder else None
             if m.primitive is Primitive.PIN:
                 marks.add(("pin", user))

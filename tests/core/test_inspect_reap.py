@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from core_helpers import ALPHA, JOBS, lock_client, marks_on, post_jobs
+from core_helpers import ALPHA, BRAVO, JOBS, lock_client, marks_on, post_jobs
 
 from slackmq_core import LockClient, LockOptions, LockState, Outcome, Primitive, make_client
 
@@ -90,7 +90,10 @@ def test_force_release_removes_what_it_can_and_says_why_not(emulator):
     report = lock_client(emulator, "xoxb-emu-alpha").force_release(JOBS, ts)
     assert {m.primitive for m in report.removed} == {Primitive.REACTION, Primitive.CLAIM}
     assert report.not_removed == ()
-    assert marks_on(emulator.control.snapshot(), ts) == {"pin": None, "reactions": {}, "notes": []}
+    left = marks_on(emulator.control.snapshot(), ts)
+    assert (left["pin"], left["reactions"]) == (None, {})
+    # only the console's release note (naming alpha, whose reaction it could not remove) stays
+    assert [n["metadata"]["event_type"] for n in left["notes"]] == ["slackmq_release"]
 
 
 def test_force_release_of_a_failed_message_lets_it_be_retried(emulator):
@@ -215,17 +218,18 @@ def test_after_the_console_reaps_a_dead_bot_another_bot_takes_the_job(emulator, 
         assert marks_on(emulator.control.snapshot(), same_user_job)["reactions"] == {}
 
 
-def test_without_claim_notes_a_dead_bots_reaction_still_wins(emulator):
-    """Documented limit: no lease, no way to tell a dead reactor from a live one."""
+def test_without_claim_notes_a_release_note_lets_others_past_a_dead_bots_reaction(emulator):
+    """No lease: the reaper's release note is what tells workers the dead bot's reaction is a leftover."""
     (ts,) = post_jobs(emulator, 1)
     lock_client(emulator, "xoxb-emu-alpha").acquire(JOBS, ts)
     console = LockClient(make_client(CONSOLE, base_url=emulator.base_url), clock=later(1000))
-    assert console.reap(JOBS).reaped[0].not_removed[0].mark.primitive is Primitive.REACTION
+    rep = console.reap(JOBS).reaped[0]
+    assert rep.not_removed[0].mark.primitive is Primitive.REACTION and rep.release_note
     bravo = lock_client(emulator, "xoxb-emu-bravo")
     res = bravo.acquire(JOBS, ts)
-    assert res.outcome is Outcome.HELD and res.holder.user_id == ALPHA
-    assert marks_on(emulator.control.snapshot(), ts) == {"pin": None, "reactions": {"lock": [ALPHA]},
-                                                          "notes": []}
+    assert res.outcome is Outcome.ACQUIRED, res
+    left = marks_on(emulator.control.snapshot(), ts)
+    assert left["pin"] == BRAVO and left["reactions"] == {"lock": [ALPHA, BRAVO]}
 
 
 def test_force_release_by_the_starring_user_removes_the_star(emulator):
