@@ -113,9 +113,11 @@ def test_a_same_user_sibling_keeps_its_shared_marks():
     res, calls = drive(acquire(ctx(), CH, TS), [
         ("pins.add", {}),
         ("reactions.add", err("already_reacted")),
+        ("conversations.replies", {"messages": [{"ts": TS}]}),   # no release note names us
     ])
     assert res.outcome is Outcome.HELD and res.holder.user_id == ME
-    assert [c.method for c in calls] == ["pins.add", "reactions.add"]   # the pin is not ours to drop
+    # the pin is not ours to drop
+    assert [c.method for c in calls] == ["pins.add", "reactions.add", "conversations.replies"]
 
 
 def test_done_message_is_released_and_reported_done():
