@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from slackmq_core._exceptions import HolderLost, SlackAPIError, SlackMQError
 from slackmq_core._lease import CLAIM_EVENT, claim_metadata, claim_text, new_claim_id, read_notes
 from slackmq_core._model import Lease, LockResult, Mark, Outcome, Primitive
-from slackmq_core._state import released_users
 from slackmq_core._protocol import (
     Ctx,
     Gen,
@@ -27,6 +26,7 @@ from slackmq_core._protocol import (
     reaction_users,
     require_user_token,
 )
+from slackmq_core._state import released_users
 from slackmq_core._strategy import Strategy
 
 __all__ = ["acquire", "dead_users", "finished_state", "post_claim_note"]
