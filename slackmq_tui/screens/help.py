@@ -49,7 +49,9 @@ def help_text(read_only: bool) -> Content:
     if read_only:
         lines.append(Content.from_markup(
             "  [$text-warning]Read-only: ack, unack, done, force-unack and clear stale are off.[/]"))
-    lines.append(Content.from_markup("\n[b]States[/b] (counts in the channel list)"))
+    lines.append(Content.from_markup(
+        "\n[b]States[/b] (counts in the channel list: L and S count every pinned lock of the "
+        "channel; P, D and F only the messages loaded so far, \"of N\" until all are)"))
     for state, what in STATES.items():
         lines.append(Content.from_markup(
             f"  [b {STATE_COLOR[state]}]$letter $name[/] $what", letter=STATE_LETTER[state],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -22,6 +23,7 @@ from slackmq_core import (
     SlackMQError,
     TransportError,
 )
+from slackmq_tui.messages import ChannelEventReceived
 from slackmq_tui.widgets.stream_model import StreamModel
 
 if TYPE_CHECKING:
@@ -32,6 +34,12 @@ T = TypeVar("T")
 
 #: Wait this long after the cursor stops before re-reading the selected message.
 DETAIL_DEBOUNCE = 0.15
+#: Seconds between two batched re-reads (each costs at most one pins.list).
+REREAD_INTERVAL = 3.0
+#: Messages re-read per batch (each not pinned costs one reactions.get, Tier 3).
+REREAD_BATCH = 8
+#: A re-read may reuse the client's pins.list answer while it is at most this old.
+PINS_MAX_AGE = 5.0
 
 
 class DataWorkers:
@@ -109,6 +117,7 @@ class DataWorkers:
     async def _load_channel(self: MainScreen, channel: str, reload: bool) -> None:
         client = self.services.client
         name = self.channel_name(channel)
+        since = self.read_mark()
         page = await self.call(f"load #{name}", client.history(
             channel, limit=self.services.page_size))
         if page is None:
@@ -122,6 +131,8 @@ class DataWorkers:
             self._learn_names(lock)
         self.note_times(page.messages)
         self.models[channel] = model
+        self.replay_since(since, channel)       # events that came while history was read
+        self._changed.pop(channel, None)
         if channel == self.current:
             self.stream.placeholder = "No messages in this channel."
             self.stream.show(model, keep_cursor=True)
@@ -159,6 +170,7 @@ class DataWorkers:
                         name=f"locks {channel}")
 
     async def _load_locks(self: MainScreen, channel: str) -> None:
+        since = self.read_mark()
         locks = await self.call(f"list locks of #{self.channel_name(channel)}",
                                 self.services.client.locks(channel))
         model = self.models.get(channel)
@@ -169,6 +181,8 @@ class DataWorkers:
         self.note_times(locks)
         for ts in model.replace_locks(locks):
             self.mark_dirty(channel, ts)
+        self.replay_since(since, channel)       # events that came while pins.list was read
+        self._changed.pop(channel, None)
         self.view_changed(channel)
         self.update_counts(channel)
 
@@ -186,6 +200,7 @@ class DataWorkers:
 
     async def reread(self: MainScreen, channel: str, ts: str) -> MessageLock | None:
         """Inspect one message and apply it (a deleted one leaves the stream)."""
+        since = self.read_mark()
         try:
             lock = await self.services.client.inspect(channel, ts)
         except MessageNotFound:
@@ -195,5 +210,70 @@ class DataWorkers:
             log.warning("inspect %s %s failed: %s", channel, ts, exc)
             self.activity(f"could not read {ts}: {exc.advice or exc}", "warning")
             return None
-        self.apply(lock)
+        self.put(lock)
+        self.replay_since(since, channel, {ts})
+        self.repaint_changes()
         return lock
+
+    # -- re-reads -----------------------------------------------------------------------------
+
+    def mark_dirty(self: MainScreen, channel: str, ts: str) -> None:
+        self._dirty[(channel, ts)] = None
+        self._dirty_event.set()
+
+    @work(exclusive=True, group="live")
+    async def live(self: MainScreen) -> None:
+        """Feed watcher events to the screen until the app ends."""
+        watcher = self.services.watcher_factory(list(self.infos))
+        self._watcher = watcher
+        try:
+            async with watcher:
+                async for event in watcher:
+                    self.post_message(ChannelEventReceived(event))
+        except SlackMQError as exc:
+            self.app.report_error(exc, "live updates")
+
+    @work(exclusive=True, group="sync")
+    async def sync_dirty(self: MainScreen) -> None:
+        """Re-read the messages events could not settle: a batch per channel through
+        ``inspect_many``, at most every REREAD_INTERVAL seconds."""
+        while True:
+            await self._dirty_event.wait()
+            wait = self._last_reread + REREAD_INTERVAL - time.monotonic()
+            await asyncio.sleep(max(0.05, wait))
+            self._dirty_event.clear()
+            self._syncing = True
+            try:
+                self._last_reread = time.monotonic()
+                batches: dict[str, list[str]] = {}
+                for channel, ts in list(self._dirty)[:REREAD_BATCH]:
+                    del self._dirty[(channel, ts)]
+                    if channel in self.models:
+                        batches.setdefault(channel, []).append(ts)
+                for channel, tss in batches.items():
+                    await self.reread_many(channel, tss)
+            finally:
+                self._syncing = False
+            self.flush_events()            # lines waiting for a name
+            if self._dirty:
+                self._dirty_event.set()
+
+    async def reread_many(self: MainScreen, channel: str, tss: list[str], *,
+                          max_age: float = PINS_MAX_AGE) -> None:
+        """Read several messages of one channel at once and show them, with the events that
+        arrived while the read was under way applied on top (Slack may have answered before)."""
+        since = self.read_mark()
+        got = await self.call(f"read {len(tss)} message(s) of #{self.channel_name(channel)}",
+                              self.services.client.inspect_many(channel, tss, max_age=max_age),
+                              quiet=True)
+        if got is None:
+            return
+        self.live_stats["reread"] += len(tss)
+        for ts in tss:
+            if ts in got:
+                self.put(got[ts])
+            else:
+                self.forget(channel, ts, repaint=False)
+        self.replay_since(since, channel, set(tss))
+        self.repaint_changes()
+        self.status.set_status(last_update=self.clock())

@@ -5,9 +5,9 @@
   which computes the row's new state from the event alone. Only rows whose state changed are
   repainted (a structural change — a new or deleted row — re-reads the view once per batch).
 * When the core cannot tell from the event (``None``: a thread never read, a pin without its time),
-  the message is queued for a re-read; re-reads go out together through ``inspect_many`` (one
-  pins.list for the batch, reusing a snapshot up to :data:`PINS_MAX_AGE` old) at most every
-  :data:`REREAD_INTERVAL` seconds, a few messages at a time.
+  the message is queued for a re-read (:mod:`.main_data`); re-reads go out together through ``inspect_many`` (one
+  pins.list for the batch, reusing a snapshot up to ``PINS_MAX_AGE`` old) at most every
+  ``REREAD_INTERVAL`` seconds, a few messages at a time.
 * Time alone changes states (a crashed worker's lock turns stale when its TTL passes): the screen
   restates the rows that can change (``restate``, no call) when the clock passes the next such moment.
 * Activity-log lines name users through the client's cached lookup; a line whose user is not named
@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import deque
@@ -24,18 +23,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-
 from slackmq_core import (
     Holder,
     MessageLock,
-    SlackMQError,
     apply_event,
     lock_from_message,
     next_change,
     restate,
 )
 from slackmq_tui.messages import ChannelEventReceived
+from slackmq_tui.widgets._format import ts_key
 from slackmq_tui.widgets.channel_list import ChannelCounts
 
 if TYPE_CHECKING:
@@ -46,14 +43,10 @@ log = logging.getLogger("slackmq.tui")
 
 #: Seconds between two batches of events applied to the screen (at most ~10 repaints a second).
 FLUSH_INTERVAL = 0.1
-#: Seconds between two batched re-reads (each costs at most one pins.list).
-REREAD_INTERVAL = 3.0
-#: Messages re-read per batch (each not pinned costs one reactions.get, Tier 3).
-REREAD_BATCH = 8
-#: A re-read may reuse the client's pins.list answer while it is at most this old.
-PINS_MAX_AGE = 5.0
 #: Seconds an activity line waits for its user's name before it shows the bare id.
 NAME_WAIT = 4.0
+#: Events kept to replay over a read that was answered after they were applied.
+JOURNAL = 5000
 
 
 def describe_event(event: ChannelEvent, name_of: Callable[[str | None], str]) -> str:
@@ -97,7 +90,9 @@ class LiveUpdates:
         self._last_flush = 0.0
         self._lines: deque[_Line] = deque()
         self._changed: dict[str, set[str]] = {}       # channel -> ts changed since the last repaint
-        self._seq: dict[tuple[str, str], int] = {}     # events applied per message (re-read races)
+        self._journal: deque[tuple[int, ChannelEvent]] = deque(maxlen=JOURNAL)
+        self._event_no = 0                             # events applied so far (journal numbers)
+        self._stamps: dict[tuple[str, str], tuple[int, int]] = {}   # newest event_ts per message
         self._last_reread = 0.0
         self._next_restate: float | None = None
         self.live_stats = {"applied": 0, "reread": 0, "flushes": 0, "restated": 0}
@@ -245,7 +240,7 @@ class LiveUpdates:
         self._write_lines()
 
     def _apply_event(self: MainScreen, event: ChannelEvent, now: float,
-                     users: dict[str, Holder]) -> None:
+                     users: dict[str, Holder], *, replay: bool = False) -> None:
         reply = event.kind.startswith("message") and not event.is_top_level
         target = event.thread_ts if reply else event.ts   # a reply (a claim note?): its parent
         if target is None:
@@ -254,6 +249,19 @@ class LiveUpdates:
         known = model.get(target) if model is not None else None
         if event.kind == "message" and not reply and known is not None:
             return                      # delivered again (events come at least once)
+        if replay:
+            if known is not None and event.kind != "message_deleted":
+                new = apply_event(known, event, self.services.client.options, now=now,
+                                  users=users)
+                if new is None:
+                    self.mark_dirty(event.channel, target)
+                else:
+                    self.put(new)
+            elif event.kind == "message_deleted" and not reply:
+                self.forget(event.channel, target, repaint=False)
+            return
+        self._event_no += 1
+        self._journal.append((self._event_no, event))
         what = f'"{known.text[:32]}"' if known is not None and known.text else target
         if event.kind == "message" and not reply and event.message:
             what = f'"{str(event.message.get("text", ""))[:32]}"'
@@ -262,6 +270,12 @@ class LiveUpdates:
             return
         key = (event.channel, target)
         options = self.services.client.options
+        if event.event_ts:              # Slack may deliver late (a retried envelope): then the
+            stamp = ts_key(event.event_ts)          # event alone would undo newer ones: re-read
+            if stamp < self._stamps.get(key, stamp):
+                self.mark_dirty(*key)
+                return
+            self._stamps[key] = stamp
         if event.kind == "message_deleted" and not reply:
             self.forget(event.channel, target, repaint=False)
             return
@@ -277,7 +291,6 @@ class LiveUpdates:
                 self.mark_dirty(*key)
                 return
             self.live_stats["applied"] += 1
-            self._seq[key] = self._seq.get(key, 0) + 1
             self.put(new)
         else:
             return
@@ -311,6 +324,29 @@ class LiveUpdates:
             if shown is not None and (shown.channel, shown.ts) == (line.event.channel, line.target):
                 self.show_detail(shown)
 
+    def read_mark(self: MainScreen) -> tuple[int, float]:
+        """Taken before a Slack read: what :meth:`replay_since` needs afterwards."""
+        return self._event_no, self.clock()
+
+    def replay_since(self: MainScreen, mark: tuple[int, float], channel: str,
+                     tss: set[str] | None = None) -> None:
+        """Apply again, over values just read, the events of ``channel`` (about ``tss``, or
+        every message) received while the read was under way, except those Slack stamped
+        before it began (the read shows them already). No Slack call."""
+        since, started = mark
+        if since >= self._event_no:
+            return
+        now, users = self.clock(), self.users
+        for no, event in list(self._journal):
+            if no <= since or event.channel != channel:
+                continue
+            if event.event_ts and float(event.event_ts) < started - 1.0:
+                continue
+            target = event.thread_ts if event.kind.startswith("message") \
+                and not event.is_top_level else event.ts
+            if tss is None or target in tss:
+                self._apply_event(event, now, users, replay=True)
+
     # -- time ---------------------------------------------------------------------------------
 
     def restate_due(self: MainScreen) -> None:
@@ -335,67 +371,3 @@ class LiveUpdates:
                                                         or when < self._next_restate):
                     self._next_restate = when
         self.repaint_changes()
-
-    # -- re-reads -----------------------------------------------------------------------------
-
-    def mark_dirty(self: MainScreen, channel: str, ts: str) -> None:
-        self._dirty[(channel, ts)] = None
-        self._dirty_event.set()
-
-    @work(exclusive=True, group="live")
-    async def live(self: MainScreen) -> None:
-        """Feed watcher events to the screen until the app ends."""
-        watcher = self.services.watcher_factory(list(self.infos))
-        self._watcher = watcher
-        try:
-            async with watcher:
-                async for event in watcher:
-                    self.post_message(ChannelEventReceived(event))
-        except SlackMQError as exc:
-            self.app.report_error(exc, "live updates")
-
-    @work(exclusive=True, group="sync")
-    async def sync_dirty(self: MainScreen) -> None:
-        """Re-read the messages events could not settle: a batch per channel through
-        ``inspect_many``, at most every REREAD_INTERVAL seconds."""
-        while True:
-            await self._dirty_event.wait()
-            wait = self._last_reread + REREAD_INTERVAL - time.monotonic()
-            await asyncio.sleep(max(0.05, wait))
-            self._dirty_event.clear()
-            self._syncing = True
-            try:
-                self._last_reread = time.monotonic()
-                batches: dict[str, list[str]] = {}
-                for channel, ts in list(self._dirty)[:REREAD_BATCH]:
-                    del self._dirty[(channel, ts)]
-                    if channel in self.models:
-                        batches.setdefault(channel, []).append(ts)
-                for channel, tss in batches.items():
-                    await self.reread_many(channel, tss)
-            finally:
-                self._syncing = False
-            self.flush_events()            # lines waiting for a name
-            if self._dirty:
-                self._dirty_event.set()
-
-    async def reread_many(self: MainScreen, channel: str, tss: list[str], *,
-                          max_age: float = PINS_MAX_AGE) -> None:
-        """Read several messages of one channel at once and show them; a message an event
-        changed meanwhile is read again later instead of being overwritten with older news."""
-        seq = {ts: self._seq.get((channel, ts), 0) for ts in tss}
-        got = await self.call(f"read {len(tss)} message(s) of #{self.channel_name(channel)}",
-                              self.services.client.inspect_many(channel, tss, max_age=max_age),
-                              quiet=True)
-        if got is None:
-            return
-        self.live_stats["reread"] += len(tss)
-        for ts in tss:
-            if self._seq.get((channel, ts), 0) != seq[ts]:
-                self.mark_dirty(channel, ts)
-            elif ts in got:
-                self.put(got[ts])
-            else:
-                self.forget(channel, ts, repaint=False)
-        self.repaint_changes()
-        self.status.set_status(last_update=self.clock())

@@ -153,3 +153,33 @@ async def test_counts_say_which_part_of_the_channel_they_cover(scenario, clock, 
         assert others <= counts.loaded < 120 + len(sc.jobs)    # ... the rest over what is loaded
         prompt = channel_prompt(screen.infos[JOBS], counts).plain
         assert f"of {counts.loaded}" in prompt.splitlines()[2]
+
+
+async def test_a_late_redelivered_event_does_not_undo_newer_ones(scenario, clock, tmp_path):
+    """Slack redelivers an unacknowledged envelope later: a pin_added that arrives after the
+    pin_removed it preceded must not show the message pinned again (the row is re-read)."""
+    from slackmq_core.watch import ChannelEvent
+    from slackmq_tui.messages import ChannelEventReceived
+
+    emu, sc = scenario
+    ts = sc.roles["pending"]
+    app = make_app(sc.profile(), clock=clock, audit_path=tmp_path / "a.jsonl")
+    app.services.watcher_factory = None            # the test delivers the events itself
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        model = screen.model_for(JOBS)
+        await as_bot("xoxb-emu-alpha", emu.base_url, "pins_add", channel=JOBS, timestamp=ts)
+        pinned_at = clock()
+        clock.advance(2)
+        await as_bot("xoxb-emu-alpha", emu.base_url, "pins_remove", channel=JOBS, timestamp=ts)
+        removed = ChannelEvent("pin_removed", JOBS, ts, user="U0ALPHA001",
+                               event_ts=f"{clock():.6f}")
+        late = ChannelEvent("pin_added", JOBS, ts, user="U0ALPHA001", event_ts=f"{pinned_at:.6f}",
+                            pinned_by="U0ALPHA001", pinned_at=pinned_at)
+        screen.post_message(ChannelEventReceived(removed))
+        screen.post_message(ChannelEventReceived(late))       # the first one, delivered late
+        await wait_until(pilot, lambda: sum(1 for _, t in screen.activity_log.entries
+                                            if ": pinned by" in t) == 1, what="both events")
+        await settle(pilot)
+        assert model.get(ts).state is LockState.PENDING and not model.get(ts).marks
