@@ -117,6 +117,32 @@ class ChannelView:
                 marks.add(("scan", user))
         return marks or {("scan", None)}
 
+    def recheck(self, ts: str, msg: dict) -> bool:
+        """A fresh read of one message (``reactions.get``: ``pinned_to`` and ``reactions``): True when it
+        is still worth an acquire. A done (or final failed) mark finishes it; a pin means held (every
+        strategy pins first) and is remembered until its ``pin_removed``. A lock reaction with no pin is
+        not enough to skip: it may be a leftover only ``acquire`` can tell from a holder."""
+        if any(self._is_finish(r.get("name")) for r in msg.get("reactions") or ()):
+            self.finish(ts)
+            return False
+        if self.channel in (msg.get("pinned_to") or ()):
+            self.others.setdefault(ts, set()).add(("pin", None))
+            return False
+        return True
+
+    def peer(self, ts: str, what: str) -> None:
+        """Another Worker of this process on our token (``Peers``): ``taken`` (it is acquiring or holding
+        ``ts``), then ``finished``, ``held`` (it lost to a holder) or ``free`` (it let go: queue it again)."""
+        if ts in self.mine:
+            return
+        if what == "taken":
+            self.others.setdefault(ts, set()).add(("peer", None))
+        elif what == "finished":
+            self.finish(ts)
+        elif what == "held" and ts not in self.finished:   # someone's pin: cleared by its pin_removed
+            self.others.setdefault(ts, set()).add(("pin", None))
+        self.forget(ts, lambda mark: mark[0] == "peer" and what != "taken")
+
     def held_elsewhere(self, ts: str, holder: str | None) -> None:
         """Acquire said someone else holds it."""
         self.others.setdefault(ts, set()).add(("held", holder))

@@ -10,7 +10,12 @@
 What it does, in order:
 
 1. ``auth.test`` (who am I) and the channel's id, then a :class:`~slackmq_core.watch.Watcher` on it
-   (Socket Mode with ``app_token``, tier-paced polling without).
+   (Socket Mode with ``app_token``, tier-paced polling without). Polling workers of one process on
+   one token, channel and watcher options share one poller (``share_poll``): its events go to each,
+   so they cost the polls of one worker, at the pace one of them asked for. Workers of one process
+   on one token and channel (any mode) tell each other which message each is acquiring or holding
+   (``Peers``, no Slack call), so they do not race each other for it; one that lets go without
+   finishing hands it back to the others' queues.
 2. On the watcher's ``resync`` (at start, and after every gap) it scans the channel's recent history
    (``scan_limit`` messages) through the lock client, so a message posted while it was away is not
    lost: delivery is at least once.
@@ -23,8 +28,9 @@ What it does, in order:
    a call; after the wait it tries anyway, so nothing is lost. A loser spends one call (``pins.add``):
    the worker's lock client does not look up who holds the message. A message that waited in the
    queue longer than ``recheck_after`` seconds (its events may have gone to another Socket Mode
-   connection of the app meanwhile) is read first (``reactions.get``): done or held costs that one
-   call instead of a pin placed, checked and taken back.
+   connection of the app meanwhile) is read first with one ``reactions.get`` (Tier 3; its ``pinned_to``
+   and ``reactions`` tell done, failed and pinned): done or held costs that one call instead of a pin
+   placed, checked and taken back (and no ``pins.list``).
 4. ``acquire``; on success the handler runs (a sync handler in its own daemon thread, an async one as a
    task) while a heartbeat extends the claim-note lease every ``heartbeat_interval`` seconds (when the
    options use a claim note). Then ``complete``, or ``fail`` with the exception as the reason.
@@ -49,12 +55,12 @@ from typing import TYPE_CHECKING, Any
 
 from slackmq_core import _slack
 from slackmq_core._client import AsyncLockClient
-from slackmq_core._exceptions import HolderLost, InputError, SlackMQError
-from slackmq_core._jobs import Job, WorkerStats, in_daemon_thread, make_filter
-from slackmq_core._model import LockState, Outcome
+from slackmq_core._exceptions import HolderLost, SlackMQError
+from slackmq_core._jobs import Job, Peers, SharedPoll, WorkerStats, check_args, in_daemon_thread, make_filter
+from slackmq_core._model import Outcome
 from slackmq_core._strategy import LockOptions
 from slackmq_core._worker_view import ChannelView
-from slackmq_core.watch import ChannelEvent, Watcher
+from slackmq_core.watch import ChannelEvent
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
@@ -76,17 +82,8 @@ class Worker:
                  base_url: str | None = None, drain_timeout: float = 10.0, max_jobs: int | None = None,
                  scan_limit: int = 200, ignore_self: bool = True,
                  watcher_options: dict[str, Any] | None = None, stagger: float | None = None,
-                 recheck_after: float = 30.0) -> None:
-        if not callable(handler):
-            raise InputError(f"handler {handler!r} is not callable: pass a function taking a Job")
-        if not isinstance(concurrency, int) or not 1 <= concurrency <= 64:
-            raise InputError(f"concurrency {concurrency!r} must be an integer from 1 to 64")
-        if heartbeat_interval is not None and heartbeat_interval <= 0:
-            raise InputError(f"heartbeat_interval {heartbeat_interval!r} must be a positive number of seconds")
-        if stagger is not None and not (isinstance(stagger, (int, float)) and stagger >= 0):
-            raise InputError(f"stagger {stagger!r} must be a number of seconds >= 0 (None: automatic)")
-        if not (isinstance(recheck_after, (int, float)) and recheck_after >= 0):
-            raise InputError(f"recheck_after {recheck_after!r} must be a number of seconds >= 0")
+                 recheck_after: float = 30.0, share_poll: bool = True) -> None:
+        check_args(handler, concurrency, heartbeat_interval, stagger, recheck_after)
         self.options = options or LockOptions()
         self.client = client if not isinstance(client, str) else _slack.make_async_client(client, base_url=base_url)
         self.channel_ref = channel
@@ -106,9 +103,10 @@ class Worker:
         self.watcher_options = dict(watcher_options or {})
         self.stagger = stagger
         self.recheck_after = recheck_after
+        self.share_poll = share_poll
         self._queued_at: dict[str, float] = {}
         self.stats = WorkerStats()
-        self.watcher: Watcher | None = None
+        self.watcher: Any = None   # a Watcher, or a SharedPoll subscription
         self.lock: Any = None
         self.view = ChannelView(self.options, self.filter, self._enqueue, ignore_self=ignore_self)
         self._queued: set[str] = set()
@@ -120,6 +118,7 @@ class Worker:
         self._scan_task: asyncio.Task | None = None
         self._busy: set[asyncio.Task | None] = set()
         self._rescan = False
+        self.peers: Peers | None = None
 
     def __repr__(self) -> str:
         return f"Worker(channel={self.channel_ref!r}, worker_id={self.worker_id!r}, stats={self.stats!r})"
@@ -155,7 +154,8 @@ class Worker:
         self.view.me = (await self.lock.whoami()).user_id
         self.channel = self.view.channel = (await self.lock.resolve_channel(self.channel_ref)).id
         opts = {"base_url": self.base_url, **self.watcher_options}
-        self.watcher = Watcher(self.client, [self.channel], app_token=self.app_token, **opts)
+        self.peers = Peers(self.client, self.channel, self.view.peer)
+        self.watcher = SharedPoll.watcher(self.client, self.channel, self.app_token, opts, share=self.share_poll)
         if handle_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -179,6 +179,8 @@ class Worker:
     async def _shutdown(self, runners: list[asyncio.Task], pump: asyncio.Task, stopper: asyncio.Task) -> None:
         self._stop.set()
         stopper.cancel()
+        if self.peers is not None:
+            self.peers.leave()
         for task in (pump, self._scan_task):
             if task is not None:
                 task.cancel()
@@ -288,19 +290,23 @@ class Worker:
                 self.stop()
 
     async def _still_free(self, ts: str) -> bool:
-        """One read of a message that waited long: False (and remembered) when it is done or held."""
+        """One ``reactions.get`` (Tier 3) of a message that waited long: False (and remembered) when it is
+        done, failed or pinned. Every strategy starts with the pin, so a pin means held; a lock reaction
+        with no pin (mid-acquire, mid-release, or a released leftover) is left to ``acquire``."""
         try:
-            lock = await self.lock.inspect(self.channel, ts)
-        except SlackMQError:
-            return True     # let acquire decide
-        if lock.state is LockState.PENDING or (lock.state is LockState.FAILED and self.options.retry_failed):
+            response = await self.client.api_call("reactions.get", http_verb="GET",
+                                                  params={"channel": self.channel, "timestamp": ts, "full": True})
+        except Exception as exc:  # noqa: BLE001 - a failed read: let acquire decide
+            log.info("worker %s: re-reading %s failed (%s)", self.worker_id, ts, _slack.translate(exc, "reactions.get"))
             return True
-        self.view.scanned(lock)
-        return False
+        msg = _slack.response_parts(response)[0].get("message") or {}
+        return self.view.recheck(ts, msg)
 
     async def _process(self, ts: str) -> None:
         assert self._stop is not None
         self.view.mine.add(ts)
+        self.peers.tell(ts, "taken")
+        told = "free"
         try:
             result = await self._lock_call("acquire", ts)
             if result is None or result.outcome is Outcome.ERROR:
@@ -312,6 +318,7 @@ class Worker:
                 return
             if result.outcome is not Outcome.ACQUIRED:
                 self.stats.lost += 1
+                told = "held"
                 self.view.held_elsewhere(ts, result.holder.user_id if result.holder else None)
                 return
             self.stats.acquired += 1
@@ -322,6 +329,7 @@ class Worker:
             await self._run_job(ts)
         finally:
             self.view.mine.discard(ts)
+            self.peers.tell(ts, "finished" if ts in self.view.finished else told)
 
     async def _run_job(self, ts: str) -> None:
         msg = self.view.msgs.get(ts, {"ts": ts})
