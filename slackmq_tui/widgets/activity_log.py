@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 
 from rich.text import Text
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import RichLog
 
 from slackmq_tui.widgets._format import clock_time
@@ -18,6 +20,13 @@ class ActivityLog(RichLog):
     """A bounded, timestamped log. Colours come from component classes in slackmq.tcss."""
 
     COMPONENT_CLASSES = {f"activity--{k}" for k in KINDS} | {"activity--time"}
+
+    #: The log's box is sized by the screen's grid, never by its lines: a new line needs no
+    #: layout of the whole screen (Widget.virtual_size asks for one), only new scrollbar sizes.
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        self._scroll_update(size)
 
     def __init__(self, *, clock: Callable[[], float] = time.time, max_lines: int = 500,
                  id: str | None = None, classes: str | None = None) -> None:

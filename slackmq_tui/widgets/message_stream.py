@@ -18,7 +18,7 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -120,6 +120,13 @@ class MessageStream(ScrollView, can_focus=True):
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, MessageStream.NearEnd)
+
+    #: The stream's box is sized by the screen's grid, never by its rows: rows coming or going
+    #: need no layout of the whole screen (Widget.virtual_size asks for one), only new scrollbars.
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        self._scroll_update(size)
 
     cursor: reactive[int] = reactive(0, always_update=False, repaint=False)
     """Index of the highlighted row in the current view."""
