@@ -57,7 +57,7 @@ def render_detail(lock: MessageLock, channel_name: str, events: Sequence[EventRe
     lines.append(Content.from_markup("[b]#$channel[/b] [$text-muted]·[/] $ts",
                                      channel=channel_name, ts=lock.ts))
     lines.append(Content.from_markup(
-        "[$text-muted]by[/] $author [$text-muted]· posted $posted, $age ago[/]",
+        "[$text-muted]by[/] $author [$text-muted]· $posted ($age ago)[/]",
         author=author, posted=clock_time(posted, now),
         age=long_age(None if posted is None else now - posted)))
     text = " ".join(lock.text.split())

@@ -1,4 +1,5 @@
-"""Snapshots of the main screens at 80×24 and 160×45 (pytest-textual-snapshot).
+"""Snapshots of the main screens at 80×24 and 160×45, the main view also at 100×30 and 120×36
+(pytest-textual-snapshot).
 
 Deterministic by construction: a seeded emulator on a frozen fake clock, times in UTC, Socket
 Mode so the status bar says "live", and the Pilot waits for start-up and for every Slack call to
@@ -43,7 +44,8 @@ async def _dialog(pilot, key: str, kind) -> None:
 
 
 class TestMain:
-    @pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x45"])
+    @pytest.mark.parametrize("size", [SMALL, (100, 30), (120, 36), LARGE],
+                             ids=["80x24", "100x30", "120x36", "160x45"])
     def test_main_view(self, snap_compare, console, size):
         assert snap_compare(console(), terminal_size=size, run_before=ready)
 
