@@ -183,3 +183,34 @@ async def test_a_late_redelivered_event_does_not_undo_newer_ones(scenario, clock
                                             if ": pinned by" in t) == 1, what="both events")
         await settle(pilot)
         assert model.get(ts).state is LockState.PENDING and not model.get(ts).marks
+
+
+async def test_a_burst_of_events_is_applied_in_one_batch(scenario, clock, tmp_path):
+    """Thirty events delivered at once: one batch, one repaint, each row as the events say."""
+    from slackmq_core.watch import ChannelEvent
+    from slackmq_tui.messages import ChannelEventReceived
+
+    emu, sc = scenario
+    app = make_app(sc.profile(), clock=clock, audit_path=tmp_path / "a.jsonl")
+    app.services.watcher_factory = None            # the test delivers the events itself
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        model = screen.model_for(JOBS)
+        pending = [r.ts for r in model.view() if r.state is LockState.PENDING][:10]
+        flushes = screen.live_stats["flushes"]
+        view = model.view()
+        await reset_stats(emu.base_url)
+        for i, ts in enumerate(pending):
+            for kind, extra in (("pin_added", {"pinned_by": "U0BRAVO001", "pinned_at": clock()}),
+                                ("reaction_added", {"reaction": "lock"}),
+                                ("reaction_added", {"reaction": "white_check_mark"})):
+                screen.post_message(ChannelEventReceived(ChannelEvent(
+                    kind, JOBS, ts, user="U0BRAVO001", event_ts=f"{clock() + i / 100:.6f}",
+                    **extra)))
+        await wait_until(pilot, lambda: all(model.get(ts).state is LockState.DONE
+                                            for ts in pending), what="the burst applied")
+        await settle(pilot)
+        assert screen.live_stats["flushes"] == flushes + 1      # one batch, one repaint
+        assert model.view() is view                             # rows patched in place
+        assert await console_calls(emu.base_url) == {}

@@ -45,6 +45,31 @@ def test_replace_locks_names_rows_that_are_no_longer_held():
     assert gone == ["1700000002.000000"]
 
 
+def test_a_state_change_patches_its_row_in_place_and_counts_follow():
+    """The widget repaints one line when the view list it holds is still the model's."""
+    model = StreamModel("C1")
+    model.add_page([lock("1700000003.000000"), lock("1700000002.000000", LockState.LOCKED, holder="a"),
+                    lock("1700000001.000000")], None)
+    view = model.view()
+    version = model.version
+    model.upsert(lock("1700000003.000000", LockState.LOCKED, holder="b"))
+    assert model.view() is view and model.version == version           # patched in place
+    assert view[0].state is LockState.LOCKED and model.position("1700000003.000000") == 0
+    assert model.counts[LockState.LOCKED] == 2 and model.counts[LockState.PENDING] == 1
+    assert model.timed == {"1700000003.000000", "1700000002.000000"}   # can go stale by time
+    model.upsert(lock("1700000004.000000"))                              # a new row: a new view
+    assert model.view() is not view and model.version > version
+    # a filter that no longer matches the changed row: the view is rebuilt without it
+    model.set_filter(MessageFilter(states=frozenset({LockState.LOCKED})))
+    held = model.view()
+    model.upsert(lock("1700000002.000000", LockState.DONE))
+    assert model.view() is not held
+    assert [r.ts for r in model.view()] == ["1700000003.000000"]
+    assert model.counts[LockState.DONE] == 1 and "1700000002.000000" not in model.timed
+    model.remove("1700000003.000000")
+    assert model.counts[LockState.LOCKED] == 0 and model.view() == []
+
+
 def test_filter_parsing_and_matching():
     flt = MessageFilter.parse("invoice holder:alp state:stale,locked")
     assert flt.text == "invoice" and flt.holder == "alp"
