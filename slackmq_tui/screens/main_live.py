@@ -275,7 +275,11 @@ class LiveUpdates:
             if stamp < self._stamps.get(key, stamp):
                 self.mark_dirty(*key)
                 return
-            self._stamps[key] = stamp
+            self._stamps.pop(key, None)
+            self._stamps[key] = stamp              # (re)inserted: the dict runs oldest first
+            if len(self._stamps) > 4 * JOURNAL:    # keep the messages touched most recently
+                for stale_key in list(self._stamps)[:JOURNAL]:
+                    del self._stamps[stale_key]
         if event.kind == "message_deleted" and not reply:
             self.forget(event.channel, target, repaint=False)
             return
