@@ -266,6 +266,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--work", type=float, default=3.0, help="Slack seconds each job's handler takes")
     p.add_argument("--race-window-ms", type=float, default=100.0, help="emulator race window (real ms)")
     p.add_argument("--grace", type=float, default=60.0, help="real seconds to wait after the last post")
+    p.add_argument("--socket-stagger", type=float, default=0.0,
+                   help="Slack seconds a Socket Mode worker waits (x 1-2, at random) before racing for a job, "
+                        "so a faster peer's pin event can reach it first (default 0: no wait)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-write", action="store_true", help="print only; do not write benchmarks/results/")
     args = p.parse_args(argv)

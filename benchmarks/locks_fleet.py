@@ -152,7 +152,9 @@ async def run_core(emu: Any, strategy: Any, specs: list[WorkerSpec], messages: i
         wopts = {"ping_interval": 5.0} if s.app else {"window": window, "share": s.poll_share}
         workers.append(TimedWorker(s.token, JOBS, _handler(reg, s.wid, args.work / args.time_scale), options,
                                    app_token=s.app, base_url=emu.base_url, worker_id=s.wid,
-                                   watcher_options=wopts, recheck_after=30.0 / args.time_scale))
+                                   watcher_options=wopts, recheck_after=30.0 / args.time_scale,
+                                   stagger=(getattr(args, "socket_stagger", 0.0) / args.time_scale
+                                            if s.app and getattr(args, "socket_stagger", 0.0) else None)))
     tasks = [asyncio.create_task(w.run(), name=f"bench-{w.worker_id}") for w in workers]
     feed: list[str] = []
     started = time.monotonic()
