@@ -370,6 +370,8 @@ class LiveUpdates:
                 new = restate(lock, options, now, users)
                 if new is not lock and self.put(new):
                     self.live_stats["restated"] += 1
+                    if new.lease is not None and new.state is not lock.state:
+                        self.mark_dirty(model.channel, ts)   # a heartbeat events may not show
                 when = next_change(model.get(ts) or lock, options, now)
                 if when is not None and when > now and (self._next_restate is None
                                                         or when < self._next_restate):

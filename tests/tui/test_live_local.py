@@ -4,7 +4,7 @@ activity lines name users, and the channel counts say what they count."""
 from __future__ import annotations
 
 import aiohttp
-from tui_scenario import JOBS, main_screen, ready, settle, wait_until, worker
+from tui_scenario import JOBS, main_screen, ready, select, settle, wait_until, worker
 
 from slackmq_core import LockState, Secret, make_async_client
 from slackmq_tui.app import make_app
@@ -214,3 +214,24 @@ async def test_a_burst_of_events_is_applied_in_one_batch(scenario, clock, tmp_pa
         assert screen.live_stats["flushes"] == flushes + 1      # one batch, one repaint
         assert model.view() is view                             # rows patched in place
         assert await console_calls(emu.base_url) == {}
+
+
+async def test_a_lease_that_runs_out_turns_stale_and_is_confirmed_by_one_read(
+        scenario, clock, tmp_path):
+    emu, sc = scenario
+    ts = sc.roles["lease"]                       # charlie's claim note, a one-hour lease
+    app = live_app(sc, clock, tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        screen = main_screen(app)
+        model = screen.model_for(JOBS)
+        await select(pilot, ts)                  # the detail reads its thread: the lease is known
+        assert model.get(ts).state is LockState.LOCKED and model.get(ts).lease is not None
+        rereads = screen.live_stats["reread"]
+        clock.advance(3700)                      # the lease ran out: charlie died
+        await wait_until(pilot, lambda: model.get(ts).state is LockState.STALE,
+                         what="the lease row to turn stale")
+        await settle(pilot)
+        assert screen.live_stats["reread"] == rereads + 1     # confirmed by one batched read
+        assert model.get(ts).state is LockState.STALE
+        assert screen.detail.shown.state is LockState.STALE
