@@ -243,7 +243,7 @@ class MainScreen(LiveUpdates, DataWorkers, LockActions, ViewControls, Screen[Non
         if had_selection != (event.lock is not None):
             self.refresh_bindings()               # message actions become (un)available
         if event.lock is not None:
-            self.inspect_selected(event.lock.channel, event.lock.ts)
+            self.complete_selected(event.lock)
 
     @on(MessageStream.NearEnd)
     def _near_end(self, event: MessageStream.NearEnd) -> None:

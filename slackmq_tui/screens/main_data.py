@@ -186,15 +186,17 @@ class DataWorkers:
         self.view_changed(channel)
         self.update_counts(channel)
 
+    def complete_selected(self: MainScreen, lock: MessageLock) -> None:
+        """Re-read the selected row only when it lacks something events cannot give: its claim
+        notes (a history row with a thread) or a holder's name. Other rows cost nothing."""
+        if lock.facts is not None and lock.facts.notes is not None \
+                and all(h.name for h in lock.holders):
+            self.workers.cancel_group(self, "detail")
+            return
+        self.inspect_selected(lock.channel, lock.ts)
+
     @work(exclusive=True, group="detail")
     async def inspect_selected(self: MainScreen, channel: str, ts: str) -> None:
-        """Complete the selected row when it lacks something events cannot give: its claim
-        notes (a history row with a thread) or a holder's name. Other rows cost no call."""
-        model = self.models.get(channel)
-        lock = model.get(ts) if model is not None else None
-        if lock is not None and lock.facts is not None and lock.facts.notes is not None \
-                and all(h.name for h in lock.holders):
-            return
         await asyncio.sleep(DETAIL_DEBOUNCE)      # holding an arrow key costs no Slack calls
         await self.reread_many(channel, [ts])
 
