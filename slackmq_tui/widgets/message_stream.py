@@ -143,6 +143,7 @@ class MessageStream(ScrollView, can_focus=True):
         self._rows: list[MessageLock] = []
         self._cursor_ts: str | None = None
         self._announced: str | None | bool = False      # ts last sent in Highlighted
+        self._painted: dict[str, tuple[str, str]] = {}  # ts -> clock cells last drawn
 
     # -- data ------------------------------------------------------------------------------
 
@@ -178,6 +179,8 @@ class MessageStream(ScrollView, can_focus=True):
             top = min(int(self.scroll_y), len(old_rows) - 1)
             top_ts = old_rows[top].ts
         self._rows = self._model.view() if self._model is not None else []
+        if len(self._painted) > 4 * max(100, len(self._rows)):
+            self._painted.clear()
         index = {lock.ts: i for i, lock in enumerate(self._rows)} if (top_ts or self._cursor_ts) \
             else {}
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows) + 1)
@@ -348,12 +351,12 @@ class MessageStream(ScrollView, can_focus=True):
         if self.me and any(h.user_id == self.me for h in lock.holders):
             holder_style = state_style + self._fg("stream--mine", color=False)
         author = lock.author.label if lock.author else ""
-        age = short_age(lock_age(lock, now))
+        posted, age = cells = self._clock_cells(lock, now, lay.seconds)
+        self._painted[lock.ts] = cells
         age_style = state_style if lock.state in (LockState.LOCKED, LockState.STALE) else muted
         segments = [
             Segment(" ", style),
-            Segment(fit(clock_time(ts_epoch(lock.ts), now, seconds=lay.seconds), lay.time),
-                    muted),
+            Segment(fit(posted, lay.time), muted),
             *([Segment(" ", style), Segment(fit(author, lay.author), style)] if lay.author
               else []),
             Segment(" ", style),
@@ -368,7 +371,23 @@ class MessageStream(ScrollView, can_focus=True):
         strip = Strip(segments)
         return strip.crop_extend(0, width, style)
 
+    def _clock_cells(self, lock: MessageLock, now: float, seconds: bool) -> tuple[str, str]:
+        """The two cells that change with the clock alone: posted time and age."""
+        return (clock_time(ts_epoch(lock.ts), now, seconds=seconds),
+                short_age(lock_age(lock, now)))
+
     def refresh_ages(self) -> None:
-        """Repaint for the clock's sake (ages change every second)."""
-        if self._rows:
-            self.refresh(Region(0, 1, self.size.width, self.size.height))
+        """For the clock's sake: repaint the lines on screen whose time or age text changed."""
+        if not self._rows:
+            return
+        now = self.clock()
+        seconds = layout_for(self.scrollable_content_region.width).seconds
+        top = int(self.scroll_y)
+        width = self.size.width
+        for y in range(1, self.scrollable_content_region.height):
+            row = top + y - 1
+            if row >= len(self._rows):
+                break
+            lock = self._rows[row]
+            if self._painted.get(lock.ts) != self._clock_cells(lock, now, seconds):
+                self.refresh(Region(0, y, width, 1))
