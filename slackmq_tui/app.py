@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
@@ -73,6 +74,13 @@ class SlackMQApp(App[None]):
     def __init__(self, services: ConsoleServices) -> None:
         super().__init__()
         self.services = services
+        self.last_input = 0.0
+        """time.monotonic() of the operator's last key or click (live repaints yield to it)."""
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
 
     def get_default_screen(self) -> Screen:
         from slackmq_tui.screens.main import MainScreen

@@ -239,11 +239,16 @@ class MainScreen(LiveUpdates, DataWorkers, LockActions, ViewControls, Screen[Non
     @on(MessageStream.Highlighted)
     def _highlighted(self, event: MessageStream.Highlighted) -> None:
         had_selection = self.detail.shown is not None
-        self.show_detail(event.lock)
+        self.call_after_refresh(self._detail_follows)      # after the cursor's frame
         if had_selection != (event.lock is not None):
             self.refresh_bindings()               # message actions become (un)available
         if event.lock is not None:
             self.complete_selected(event.lock)
+
+    def _detail_follows(self) -> None:
+        """The selected row's detail, a frame after the cursor moved (its height may change,
+        and a layout of the whole screen would hold back the cursor's frame)."""
+        self.show_detail(self.stream.selected)
 
     @on(MessageStream.NearEnd)
     def _near_end(self, event: MessageStream.NearEnd) -> None:

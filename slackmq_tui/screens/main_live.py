@@ -43,6 +43,9 @@ log = logging.getLogger("slackmq.tui")
 
 #: Seconds between two batches of events applied to the screen (at most ~10 repaints a second).
 FLUSH_INTERVAL = 0.1
+#: Seconds after a key or click during which a batch waits (its frame would delay the key's),
+#: and the most a batch is delayed past FLUSH_INTERVAL that way.
+INPUT_GRACE, INPUT_MAX_DELAY = 0.04, 0.06
 #: Seconds an activity line waits for its user's name before it shows the bare id.
 NAME_WAIT = 4.0
 #: Events kept to replay over a read that was answered after they were applied.
@@ -219,9 +222,20 @@ class LiveUpdates:
         if delay is None:
             delay = max(0.0, self._last_flush + FLUSH_INTERVAL - time.monotonic())
         if delay <= 0.001:
-            self.call_later(self.flush_events)
+            self.call_later(self._flush_due)
         else:
-            self.set_timer(delay, self.flush_events, name="flush events")
+            self.set_timer(delay, self._flush_due, name="flush events")
+
+    def _flush_due(self: MainScreen) -> None:
+        """The batch timer: flush, unless the operator just pressed a key (its frame first)."""
+        self._flush_scheduled = False
+        mono = time.monotonic()
+        since_input = mono - getattr(self.app, "last_input", 0.0)
+        if self._inbox and since_input < INPUT_GRACE \
+                and mono - self._last_flush < FLUSH_INTERVAL + INPUT_MAX_DELAY:
+            self._schedule_flush(INPUT_GRACE - since_input)
+        else:
+            self.flush_events()
 
     def flush_events(self: MainScreen) -> None:
         """Apply every event received since the last batch, then repaint once."""

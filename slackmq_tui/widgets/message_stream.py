@@ -144,6 +144,7 @@ class MessageStream(ScrollView, can_focus=True):
         self._cursor_ts: str | None = None
         self._announced: str | None | bool = False      # ts last sent in Highlighted
         self._painted: dict[str, tuple[str, str]] = {}  # ts -> clock cells last drawn
+        self._strips: dict[str, tuple[MessageLock, tuple, Strip]] = {}   # ts -> last row drawn
 
     # -- data ------------------------------------------------------------------------------
 
@@ -181,6 +182,7 @@ class MessageStream(ScrollView, can_focus=True):
         self._rows = self._model.view() if self._model is not None else []
         if len(self._painted) > 4 * max(100, len(self._rows)):
             self._painted.clear()
+            self._strips.clear()
         index = {lock.ts: i for i, lock in enumerate(self._rows)} if (top_ts or self._cursor_ts) \
             else {}
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows) + 1)
@@ -231,8 +233,13 @@ class MessageStream(ScrollView, can_focus=True):
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._cursor_ts = self.selected.ts if self.selected else None
+        top = int(self.scroll_y)
         self._scroll_cursor_into_view()
-        self.refresh()
+        if int(self.scroll_y) != top:
+            self.refresh()
+        else:                                   # only the two lines the cursor left and reached
+            for row in (old, new):
+                self.refresh(Region(0, row - top + 1, self.size.width, 1))
         self._announce()
         self._check_near_end()
 
@@ -342,17 +349,32 @@ class MessageStream(ScrollView, can_focus=True):
                                          italic=full.italic, underline=full.underline)
         return style
 
+    def notify_style_update(self) -> None:
+        self._strips.clear()                      # a theme or CSS change: colours changed
+        super().notify_style_update()
+
     def _row(self, lock: MessageLock, width: int, style: Style) -> Strip:
+        """One row's line, reused while its value, width, style and clock cells are the same."""
         lay = layout_for(width)
-        now = self.clock()
+        cells = self._clock_cells(lock, self.clock(), lay.seconds)
+        self._painted[lock.ts] = cells
+        key = (width, style, cells, self.me, self.app.theme)
+        cached = self._strips.get(lock.ts)
+        if cached is not None and cached[0] is lock and cached[1] == key:
+            return cached[2]
+        strip = self._render_row(lock, width, style, lay, cells)
+        self._strips[lock.ts] = (lock, key, strip)
+        return strip
+
+    def _render_row(self, lock: MessageLock, width: int, style: Style, lay: _Layout,
+                    cells: tuple[str, str]) -> Strip:
         muted = style + self._fg("stream--muted")
         state_style = style + self._fg(f"stream--state-{lock.state.value}")
         holder_style = state_style
         if self.me and any(h.user_id == self.me for h in lock.holders):
             holder_style = state_style + self._fg("stream--mine", color=False)
         author = lock.author.label if lock.author else ""
-        posted, age = cells = self._clock_cells(lock, now, lay.seconds)
-        self._painted[lock.ts] = cells
+        posted, age = cells
         age_style = state_style if lock.state in (LockState.LOCKED, LockState.STALE) else muted
         segments = [
             Segment(" ", style),

@@ -69,6 +69,7 @@ class StatusBar(Static):
         super().__init__(id=id)
         self.clock = clock
         self.info = StatusInfo()
+        self._shown: tuple | None = None       # the line last drawn: the same one costs no frame
 
     def set_status(self, **changes) -> None:
         info = replace(self.info, **changes)
@@ -79,8 +80,11 @@ class StatusBar(Static):
             self.repaint()
 
     def repaint(self) -> None:
-        self.update(render_status(self.info, self.clock(), max(20, self.size.width - 2)),
-                    layout=False)                 # always one line
+        content = render_status(self.info, self.clock(), max(20, self.size.width - 2))
+        key = (content.plain, tuple(content.spans))
+        if key != self._shown:
+            self._shown = key
+            self.update(content, layout=False)    # always one line
 
     def on_resize(self) -> None:
         self.repaint()
