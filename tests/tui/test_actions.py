@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -37,14 +38,21 @@ def start(sc, clock, audit_path, **profile):
     return make_app(sc.profile(**profile), clock=clock, audit_path=audit_path)
 
 
-async def test_ack_locks_with_the_default_strategy(scenario, clock, audit_path):
-    emu, sc = scenario
-    ts = sc.roles["pending"]
+@contextlib.asynccontextmanager
+async def on_row(sc, clock, audit_path, ts, **profile):
+    """The console at 160x45, loaded, with message ``ts`` selected: yields (app, pilot, log)."""
     log = ActionLog()
-    app = start(sc, clock, audit_path)
+    app = start(sc, clock, audit_path, **profile)
     async with app.run_test(size=(160, 45), message_hook=log) as pilot:
         await ready(pilot)
         await select(pilot, ts)
+        yield app, pilot, log
+
+
+async def test_ack_locks_with_the_default_strategy(scenario, clock, audit_path):
+    emu, sc = scenario
+    ts = sc.roles["pending"]
+    async with on_row(sc, clock, audit_path, ts) as (app, pilot, log):
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, AckDialog), what="the ack dialog")
         await pilot.press("enter")                      # the profile's strategy is highlighted
@@ -62,11 +70,7 @@ async def test_ack_locks_with_the_default_strategy(scenario, clock, audit_path):
 async def test_ack_with_a_chosen_strategy_places_only_its_marks(scenario, clock, audit_path):
     emu, sc = scenario
     ts = sc.roles["pending"]
-    log = ActionLog()
-    app = start(sc, clock, audit_path)
-    async with app.run_test(size=(160, 45), message_hook=log) as pilot:
-        await ready(pilot)
-        await select(pilot, ts)
+    async with on_row(sc, clock, audit_path, ts) as (app, pilot, log):
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, AckDialog), what="the ack dialog")
         await pilot.press("home", "enter")              # "pin", the first strategy
@@ -93,11 +97,7 @@ async def test_ack_on_a_held_message_names_the_holder_and_changes_nothing(
         scenario, clock, audit_path):
     emu, sc = scenario
     ts = sc.roles["locked"]
-    log = ActionLog()
-    app = start(sc, clock, audit_path)
-    async with app.run_test(size=(160, 45), message_hook=log) as pilot:
-        await ready(pilot)
-        await select(pilot, ts)
+    async with on_row(sc, clock, audit_path, ts) as (app, pilot, log):
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, AckDialog), what="the ack dialog")
         await pilot.press("enter")
@@ -110,11 +110,7 @@ async def test_ack_on_a_held_message_names_the_holder_and_changes_nothing(
 async def test_unack_releases_the_consoles_own_lock(scenario, clock, audit_path):
     emu, sc = scenario
     ts = sc.roles["mine"]
-    log = ActionLog()
-    app = start(sc, clock, audit_path)
-    async with app.run_test(size=(160, 45), message_hook=log) as pilot:
-        await ready(pilot)
-        await select(pilot, ts)
+    async with on_row(sc, clock, audit_path, ts) as (app, pilot, log):
         await pilot.press("u")
         assert (await log.wait(pilot, "unack")).result == "ok"
         assert main_screen(app).model_for(JOBS).get(ts).state is LockState.PENDING
@@ -125,11 +121,7 @@ async def test_unack_releases_the_consoles_own_lock(scenario, clock, audit_path)
 async def test_unack_of_another_holders_lock_removes_nothing(scenario, clock, audit_path):
     emu, sc = scenario
     ts = sc.roles["locked"]
-    log = ActionLog()
-    app = start(sc, clock, audit_path)
-    async with app.run_test(size=(160, 45), message_hook=log) as pilot:
-        await ready(pilot)
-        await select(pilot, ts)
+    async with on_row(sc, clock, audit_path, ts) as (app, pilot, log):
         await pilot.press("u")
         assert (await log.wait(pilot, "unack")).result == "not_held"
     assert (await slack_marks(emu.base_url, JOBS, ts))["pin"] == "U0BRAVO001"
@@ -138,11 +130,7 @@ async def test_unack_of_another_holders_lock_removes_nothing(scenario, clock, au
 async def test_done_marks_the_message_done_and_releases_it(scenario, clock, audit_path):
     emu, sc = scenario
     ts = sc.roles["mine"]
-    log = ActionLog()
-    app = start(sc, clock, audit_path)
-    async with app.run_test(size=(160, 45), message_hook=log) as pilot:
-        await ready(pilot)
-        await select(pilot, ts)
+    async with on_row(sc, clock, audit_path, ts) as (app, pilot, log):
         await pilot.press("d")
         assert (await log.wait(pilot, "done")).result == "ok"
         assert main_screen(app).model_for(JOBS).get(ts).state is LockState.DONE
@@ -154,11 +142,7 @@ async def test_force_unack_of_a_stale_lock_lists_what_it_cannot_remove(
         scenario, clock, audit_path):
     emu, sc = scenario
     ts = sc.roles["shared"]            # alpha's pin and reaction, plus bravo's reaction
-    log = ActionLog()
-    app = start(sc, clock, audit_path)
-    async with app.run_test(size=(160, 45), message_hook=log) as pilot:
-        await ready(pilot)
-        await select(pilot, ts)
+    async with on_row(sc, clock, audit_path, ts) as (app, pilot, log):
         await pilot.press("F")
         await wait_until(pilot, lambda: isinstance(app.screen, ForceReleaseDialog),
                          what="the force-unack dialog")
@@ -180,11 +164,7 @@ async def test_force_unack_of_a_stale_lock_lists_what_it_cannot_remove(
 async def test_force_unack_of_a_live_lock_needs_the_ts_typed(scenario, clock, audit_path):
     emu, sc = scenario
     ts = sc.roles["mine"]              # the console's own fresh lock: every mark is removable
-    log = ActionLog()
-    app = start(sc, clock, audit_path)
-    async with app.run_test(size=(160, 45), message_hook=log) as pilot:
-        await ready(pilot)
-        await select(pilot, ts)
+    async with on_row(sc, clock, audit_path, ts) as (app, pilot, log):
         await pilot.press("F")
         await wait_until(pilot, lambda: isinstance(app.screen, ForceReleaseDialog),
                          what="the force-unack dialog")
