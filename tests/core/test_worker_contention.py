@@ -25,6 +25,19 @@ async def stopped(w: Worker, task: asyncio.Task):
     return await asyncio.wait_for(task, 30)
 
 
+
+async def job_2_pinned_by_bravo_while_job_1_runs(emulator, w, seen) -> tuple[str, str]:
+    """Post job 1 (the worker starts it) and job 2 (queued), then pin job 2 as bravo through a
+    seed, which fires no event; call counters start from zero after that."""
+    await wait_for(lambda: w.stats.scans, what="the start scan")
+    first = await control(emulator, "post", JOBS, PUBLISHER, "job 1")
+    await wait_for(lambda: seen, what="job 1 running")
+    second = await control(emulator, "post", JOBS, PUBLISHER, "job 2")
+    await wait_for(lambda: w.stats.queued >= 2, what="job 2 queued")
+    await control(emulator, "seed", pins=[{"channel": JOBS, "ts": second, "user": BRAVO}])
+    await control(emulator, "reset_stats")
+    return first, second
+
 async def test_a_loser_spends_one_pins_add_and_does_not_look_up_the_holder(emulator):
     gate, seen = asyncio.Event(), []
 
@@ -35,14 +48,8 @@ async def test_a_loser_spends_one_pins_add_and_does_not_look_up_the_holder(emula
 
     w = worker(emulator, handle)
     task = asyncio.create_task(w.run())
-    await wait_for(lambda: w.stats.scans, what="the start scan")
-    first = await control(emulator, "post", JOBS, PUBLISHER, "job 1")
-    await wait_for(lambda: seen, what="job 1 running")
-    second = await control(emulator, "post", JOBS, PUBLISHER, "job 2")
-    await wait_for(lambda: w.stats.queued >= 2, what="job 2 queued")
     # bravo pins job 2 without an event (a seed): the worker cannot know, so it will race and lose
-    await control(emulator, "seed", pins=[{"channel": JOBS, "ts": second, "user": BRAVO}])
-    await control(emulator, "reset_stats")
+    first, second = await job_2_pinned_by_bravo_while_job_1_runs(emulator, w, seen)
     gate.set()
     await wait_for(lambda: w.stats.lost == 1 and w.stats.completed == 1, what="job 2 lost, job 1 done")
     await stopped(w, task)
@@ -108,14 +115,8 @@ async def test_a_job_that_waited_and_is_pinned_elsewhere_costs_one_reactions_get
 
     w = worker(emulator, handle, recheck_after=0.0)
     task = asyncio.create_task(w.run())
-    await wait_for(lambda: w.stats.scans, what="the start scan")
-    first = await control(emulator, "post", JOBS, PUBLISHER, "job 1")
-    await wait_for(lambda: seen, what="job 1 running")
-    second = await control(emulator, "post", JOBS, PUBLISHER, "job 2")
-    await wait_for(lambda: w.stats.queued >= 2, what="job 2 queued")
     # bravo holds job 2 meanwhile; its pin event went elsewhere (a seed fires none)
-    await control(emulator, "seed", pins=[{"channel": JOBS, "ts": second, "user": BRAVO}])
-    await control(emulator, "reset_stats")
+    first, second = await job_2_pinned_by_bravo_while_job_1_runs(emulator, w, seen)
     gate.set()
     await wait_for(lambda: w.stats.completed == 1 and w.stats.skipped >= 1, what="job 1 done, job 2 skipped")
     stats = await stopped(w, task)
