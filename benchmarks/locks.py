@@ -174,13 +174,16 @@ def pct(values: list[float], q: float) -> float:
 
 
 def leaks(snapshot: dict, feed: list[str], reaction: str = "lock") -> collections.Counter:
-    """Lock marks left on the jobs once every worker stopped: nobody holds anything, so all are leaks."""
+    """Lock marks left on the jobs once every worker stopped: nobody holds anything, so all are leaks —
+    but for the lock reaction and star that ``complete`` leaves next to the done mark on purpose (the
+    record of who did the job): on a done job those are not leaks."""
     chan = snapshot["channels"][JOBS]
     jobs = set(feed)
+    open_jobs = jobs - done_jobs(snapshot, feed)
     out: collections.Counter[str] = collections.Counter()
     out["pin"] = sum(p["ts"] in jobs for p in chan["pins"])
-    out["reaction"] = sum(len(r.get(reaction, ())) for ts, r in chan["reactions"].items() if ts in jobs)
-    out["star"] = sum(ts in jobs for items in snapshot.get("stars", {}).values() for cid, ts, _ in items
+    out["reaction"] = sum(len(r.get(reaction, ())) for ts, r in chan["reactions"].items() if ts in open_jobs)
+    out["star"] = sum(ts in open_jobs for items in snapshot.get("stars", {}).values() for cid, ts, _ in items
                       if cid == JOBS)
     out["claim note"] = sum(1 for m in chan["messages"] if m.get("thread_ts") in jobs
                             and (m.get("metadata") or {}).get("event_type") == "slackmq_claim")

@@ -86,12 +86,37 @@ def _acquire(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
                     item = yield from pin_item(att.ch, att.ts)
                     holder = yield from holder_of(ctx, (item or {}).get("created_by"))
                 return LockResult(Outcome.HELD, att.ch, att.ts, holder=holder)
-            # a star or reaction of our own user is already there: a holder sharing our user
+            # a star or reaction of our own user is already there: a done message (complete leaves
+            # them), a released leftover, or a holder sharing our user
+            r = yield call("reactions.get", {"channel": att.ch, "timestamp": att.ts, "full": True})
+            msg = r.get("message") or {}
+            state = finished_state(ctx, msg)
+            if state:
+                yield from _undo(ctx, att, me, winner=None)
+                return _finished_result(ctx, att, state)
+            if prim is not Primitive.PIN and att.placed.get(Primitive.PIN) == "yes" and ctx.options.retry_failed \
+                    and me.user_id in reaction_users(msg, ctx.options.failed_reaction):
+                # our user failed this message before and left its marks as the record; we retry
+                # failed messages and just pinned, so no sibling holds it: take the marks over
+                att.placed[prim] = "adopted"
+                continue
+            if (prim is Primitive.REACTION and att.placed.get(Primitive.PIN) == "yes"
+                    and int(msg.get("reply_count") or 0) > 0 and (yield from _released_me(att, me))):
+                # our user's reaction is a leftover an operator released (a release note names
+                # us), and we just pinned, so no sibling holds the message: adopt it as ours
+                att.placed[prim] = "adopted"
+                continue
             yield from _undo(ctx, att, me, winner=me.user_id)
             return LockResult(Outcome.HELD, att.ch, att.ts, holder=me.holder,
                               advice="held by another worker that shares this token's user")
     if opts.strategy is Strategy.CLAIM:
         lost = yield from _verify_claim(ctx, att, me)
+    elif opts.skips_verify:
+        # one bot user for the whole fleet: our reaction / star went on, so no sibling holds it,
+        # and a done message would have refused it (complete leaves them): nothing to check
+        lost = None
+        if opts.uses_claim_note:
+            yield from post_claim_note(ctx, att.ch, att.ts, att.claim_id, att.note_ts)
     else:
         lost = yield from _verify_reactions(ctx, att, me)
         if lost is None and opts.uses_claim_note:
@@ -127,13 +152,6 @@ def _place(ctx: Ctx, att: _Attempt, prim: Primitive, me: Me) -> Gen:
                 att.placed[prim] = "maybe"   # an attempt may have landed: undo checks
             raise
         if not getattr(exc, "after_ambiguous", False):
-            if (prim is Primitive.REACTION and ctx.options.strategy is not Strategy.CLAIM
-                    and att.placed.get(Primitive.PIN) == "yes"
-                    and (yield from _released_me(att, me))):
-                # our user's reaction is a leftover an operator released (a release note names
-                # us), and we just pinned, so no sibling holds the message: adopt it as ours
-                att.placed[prim] = "adopted"
-                return True
             if prim is not Primitive.PIN and ctx.options.strategy is Strategy.CLAIM:
                 # our user's mark is already there (a sibling's, live or dead): in claim mode the
                 # claim notes decide, so go on; the mark is shared, never undone by us
@@ -182,6 +200,9 @@ def _verify_reactions(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
     if me.user_id not in users:
         raise HolderLost(f"our :{opts.reaction}: reaction on {att.ts} vanished while acquiring")
     dead: set[str] = set()
+    if users[0] != me.user_id and opts.retry_failed:
+        # a failed attempt leaves its lock reaction as the record (fail): not a holder when retrying
+        dead |= set(reaction_users(msg, opts.failed_reaction)) - {me.user_id}
     if users[0] != me.user_id and int(msg.get("reply_count") or 0) > 0:   # the losing path only
         _, notes = yield from read_notes(call, att.ch, att.ts)
         if opts.uses_claim_note:

@@ -6,6 +6,10 @@ its own: the lock reaction of its user, the pin when ``created_by`` is its user,
 of its worker id. A live claim note of *another* worker of the same user means a sibling process
 holds the message: then nothing is ours (``NOT_HELD``).
 
+``complete`` (and ``fail``, unless failed messages are retried) leaves the lock reaction and the
+star where they are, next to the done / failed reaction (the record of who processed the message),
+unless ``LockOptions.clear_done``: it removes the pin and the claim notes only.
+
 Order of removal: reaction, star, pin, then the claim note — a crash half way leaves a pin (which
 any member may remove, and which ages into ``stale``) rather than an invisible reaction.
 """
@@ -49,6 +53,7 @@ def complete(ctx: Ctx, channel: str, ts: str) -> Gen:
     if held is None:
         return LockResult(Outcome.NOT_HELD, ch, ts, advice="complete needs the lock: acquire it first")
     yield from _react(ctx, ch, ts, ctx.options.done_reaction, held)
+    _keep_record(ctx, held)
     removed = yield from _remove(ctx, held)
     return LockResult(Outcome.COMPLETED, ch, ts, holder=me.holder, marks=tuple(removed))
 
@@ -62,6 +67,8 @@ def fail(ctx: Ctx, channel: str, ts: str, reason: str = "") -> Gen:
         f":{ctx.options.failed_reaction}: failed"
     yield call("chat.postMessage", {"channel": ch, "thread_ts": ts, "text": text[:3000],
                                     "metadata": failed_metadata(worker_id=ctx.worker_id, reason=reason)})
+    if not ctx.options.retry_failed:   # failed is final, like done; with retries the marks must go
+        _keep_record(ctx, held)
     removed = yield from _remove(ctx, held)
     return LockResult(Outcome.FAILED, ch, ts, holder=me.holder, marks=tuple(removed))
 
@@ -96,6 +103,14 @@ def heartbeat(ctx: Ctx, channel: str, ts: str) -> Gen:
             raise
     held.lease = Lease(ctx.worker_id, ctx.host, ctx.pid, expires, held.note_ts[0], me.holder)
     return held.lease
+
+
+def _keep_record(ctx: Ctx, held: HeldLock) -> None:
+    """Unless ``clear_done``, the lock reaction and the star stay as the record of who finished the
+    message (and, for a worker of our user, as a mark it cannot place again): only the pin and the
+    lease go."""
+    if not ctx.options.clear_done:
+        held.marks = [m for m in held.marks if m.primitive not in (Primitive.REACTION, Primitive.STAR)]
 
 
 def _react(ctx: Ctx, ch: str, ts: str, name: str, held: HeldLock) -> Gen:

@@ -22,7 +22,8 @@ operator force-releases (or reaps) the lock of a dead bot, that bot's lock react
 operator then posts a *release note* naming the bot. A lock reaction of a user a release note
 covers is a leftover mark (``Mark.leftover``): shown, never a holder, and it does not make the
 message locked. Acquire's tie-break skips the same users, so the console, ``slackmq locks``, the
-reaper and the workers agree.
+reaper and the workers agree. On a done or failed message every lock reaction is such a mark too:
+``complete`` leaves the holder's reaction as the record of who did the job.
 """
 
 from __future__ import annotations
@@ -156,8 +157,11 @@ def derive(f: LockFacts, options: LockOptions, now: float, users: Mapping[str, H
         marks.append(Mark(Primitive.PIN, holder(by), created))
         since = created
     released = released_users(f.notes, f.pin) if f.notes else frozenset()
+    done, failed = bool(f.users_of(options.done_reaction)), bool(f.users_of(options.failed_reaction))
     for uid in f.users_of(options.reaction):
-        marks.append(Mark(Primitive.REACTION, holder(uid), None, options.reaction, leftover=uid in released))
+        # on a finished message the lock reactions are the record of who did it, not holders
+        marks.append(Mark(Primitive.REACTION, holder(uid), None, options.reaction,
+                          leftover=uid in released or done or failed))
     failed_reason = ""
     for n in f.notes or ():
         if n.kind == FAILED_EVENT:
@@ -172,8 +176,7 @@ def derive(f: LockFacts, options: LockOptions, now: float, users: Mapping[str, H
             since = _ts_float(shown.ts)
     locked = any(m.primitive in (Primitive.PIN, Primitive.REACTION) and not m.leftover for m in marks) \
         or bool(live)
-    state = lock_state(done=bool(f.users_of(options.done_reaction)),
-                       failed=bool(f.users_of(options.failed_reaction)), locked=locked, since=since,
+    state = lock_state(done=done, failed=failed, locked=locked, since=since,
                        lease=lease, now=now, options=options)
     return MessageLock(channel=f.channel, ts=f.ts, text=f.text, author=holder(f.user), state=state,
                        marks=tuple(marks), lease=lease, locked_since=since if locked else None,

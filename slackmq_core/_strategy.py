@@ -86,6 +86,17 @@ class LockOptions:
     a done one, until an operator force-releases it).
     ``lookup_holder``: when acquire finds the message held, spend one pins.list call to say who holds
     it (LockResult.holder); workers that do not care can turn it off.
+    ``single_user``: every worker that locks this channel does so as this token's user (one bot user
+    shared by the whole fleet). A lock reaction or star then excludes by itself (Slack allows one per
+    user), so ``acquire`` skips its ``reactions.get`` check: one call less per job for ``pin+reaction``,
+    ``pin+star`` and ``pin+star+reaction`` (``pin`` keeps the check: it is its only guard against a
+    message finished meanwhile; ``claim`` keeps its thread read: it decides). Wrong when another bot
+    user locks the same channel (its reaction does not collide with ours): leave it off then. The
+    worker runtime turns it off by itself when it sees another user's lock mark.
+    ``clear_done``: ``complete`` also removes the lock reaction and the star (one call each). By
+    default they stay on a done message, next to the done reaction, as the record of who processed
+    it; a worker of the same user then cannot take the message again (``already_reacted``), which is
+    what lets ``single_user`` skip the check.
     ``pins_max_age``: ``inspect`` reuses the client's last pins.list of the channel (from inspect,
     inspect_many, history or locks) while it is at most this many seconds old (0: never). Only for
     reading who holds what (a console's detail panel); lock operations always read afresh, and a
@@ -103,6 +114,8 @@ class LockOptions:
     retry_failed: bool = False
     lookup_holder: bool = True
     pins_max_age: float = 0.0
+    single_user: bool = False
+    clear_done: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strategy", Strategy.parse(self.strategy))
@@ -127,6 +140,12 @@ class LockOptions:
     @property
     def primitives(self) -> tuple[Primitive, ...]:
         return self.strategy.primitives
+
+    @property
+    def skips_verify(self) -> bool:
+        """True when ``acquire`` may trust its own per-user mark and skip the ``reactions.get`` check."""
+        return (self.single_user and not self.clear_done and self.strategy is not Strategy.CLAIM
+                and (Primitive.REACTION in self.primitives or Primitive.STAR in self.primitives))
 
     def with_(self, **changes: object) -> LockOptions:
         return replace(self, **changes)  # type: ignore[arg-type]

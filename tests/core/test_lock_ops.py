@@ -60,12 +60,24 @@ def test_complete_marks_done_and_a_done_message_is_never_acquired_again(emulator
     alpha.acquire(JOBS, ts)
     assert alpha.complete(JOBS, ts).outcome is Outcome.COMPLETED
     snap = marks_on(emulator.control.snapshot(), ts)
-    assert snap == {"pin": None, "reactions": {"white_check_mark": [ALPHA]}, "notes": []}
-    for client in (bravo, alpha):
+    # the pin goes; alpha's lock reaction stays next to the done mark as the record of who did it
+    assert snap == {"pin": None, "reactions": {"lock": [ALPHA], "white_check_mark": [ALPHA]}, "notes": []}
+    for client in (bravo, alpha, lock_client(emulator, "xoxb-emu-alpha", single_user=True)):
         assert client.acquire(JOBS, ts).outcome is Outcome.DONE
-    # the losers cleaned up after themselves: still only the done reaction
+    # the losers cleaned up after themselves: nothing added, nothing taken away
     assert marks_on(emulator.control.snapshot(), ts) == snap
-    assert alpha.inspect(JOBS, ts).state is LockState.DONE
+    lock = alpha.inspect(JOBS, ts)
+    assert lock.state is LockState.DONE and lock.holders == ()
+    assert [(m.holder.user_id, m.leftover) for m in lock.marks] == [(ALPHA, True)]
+
+
+def test_clear_done_takes_every_lock_mark_off_a_done_message(emulator):
+    (ts,) = post_jobs(emulator, 1)
+    alpha = lock_client(emulator, "xoxb-emu-alpha", clear_done=True)
+    alpha.acquire(JOBS, ts)
+    assert alpha.complete(JOBS, ts).outcome is Outcome.COMPLETED
+    assert marks_on(emulator.control.snapshot(), ts)["reactions"] == {"white_check_mark": [ALPHA]}
+    assert lock_client(emulator, "xoxb-emu-bravo").acquire(JOBS, ts).outcome is Outcome.DONE
 
 
 def test_fail_records_reaction_and_reason_and_blocks_reacquire(emulator):
@@ -76,8 +88,15 @@ def test_fail_records_reaction_and_reason_and_blocks_reacquire(emulator):
     lock = alpha.inspect(JOBS, ts)
     assert lock.state is LockState.FAILED and lock.failed_reason == "disk full"
     assert lock_client(emulator, "xoxb-emu-bravo").acquire(JOBS, ts).outcome is Outcome.DONE
+    # alpha's lock reaction stays as the record of the failed attempt: not a holder for a retrier
     retry = lock_client(emulator, "xoxb-emu-bravo", retry_failed=True)
     assert retry.acquire(JOBS, ts).outcome is Outcome.ACQUIRED
+    assert retry.release(JOBS, ts).outcome is Outcome.RELEASED
+    # and alpha itself, retrying, takes its old reaction over (and releases it)
+    again = lock_client(emulator, "xoxb-emu-alpha", retry_failed=True)
+    assert again.acquire(JOBS, ts).outcome is Outcome.ACQUIRED
+    assert again.release(JOBS, ts).outcome is Outcome.RELEASED
+    assert marks_on(emulator.control.snapshot(), ts)["reactions"] == {"x": [ALPHA]}
 
 
 def test_held_context_manager_releases_on_exit_and_on_error(emulator):

@@ -113,11 +113,39 @@ def test_a_same_user_sibling_keeps_its_shared_marks():
     res, calls = drive(acquire(ctx(), CH, TS), [
         ("pins.add", {}),
         ("reactions.add", err("already_reacted")),
-        ("conversations.replies", {"messages": [{"ts": TS}]}),   # no release note names us
+        # not done, and a thread: does a release note name us? no
+        ("reactions.get", {"message": {"reply_count": 1, "reactions": [{"name": "lock", "users": [ME]}]}}),
+        ("conversations.replies", {"messages": [{"ts": TS}]}),
     ])
     assert res.outcome is Outcome.HELD and res.holder.user_id == ME
     # the pin is not ours to drop
-    assert [c.method for c in calls] == ["pins.add", "reactions.add", "conversations.replies"]
+    assert [c.method for c in calls] == ["pins.add", "reactions.add", "reactions.get", "conversations.replies"]
+
+
+def test_our_users_reaction_on_a_done_message_means_done_and_our_pin_goes():
+    res, calls = drive(acquire(ctx(), CH, TS), [
+        ("pins.add", {}),
+        ("reactions.add", err("already_reacted")),     # complete left our user's lock reaction
+        ("reactions.get", {"message": {"reactions": [
+            {"name": "lock", "users": [ME]}, {"name": "white_check_mark", "users": [ME]}]}}),
+        ("pins.remove", {}),
+    ])
+    assert res.outcome is Outcome.DONE
+    assert [c.method for c in calls] == ["pins.add", "reactions.add", "reactions.get", "pins.remove"]
+
+
+def test_single_user_skips_the_check_and_claim_does_not():
+    res, calls = drive(acquire(ctx(single_user=True), CH, TS), [("pins.add", {}), ("reactions.add", {})])
+    assert res.outcome is Outcome.ACQUIRED and [c.method for c in calls] == ["pins.add", "reactions.add"]
+    # pin alone has no per-user mark to refuse a finished message: it keeps its check
+    res, calls = drive(acquire(ctx(strategy="pin", single_user=True), CH, TS),
+                       [("pins.add", {}), ("reactions.get", {"message": {}})])
+    assert res.outcome is Outcome.ACQUIRED and calls[-1].method == "reactions.get"
+    # clear_done takes the per-user mark off done messages: the check is back
+    res, calls = drive(acquire(ctx(single_user=True, clear_done=True), CH, TS), [
+        ("pins.add", {}), ("reactions.add", {}),
+        ("reactions.get", {"message": {"reactions": [{"name": "lock", "users": [ME]}]}})])
+    assert res.outcome is Outcome.ACQUIRED and calls[-1].method == "reactions.get"
 
 
 def test_done_message_is_released_and_reported_done():

@@ -3,7 +3,7 @@
 ``race_probability`` p with a long ``race_window_ms``: a duplicate pins.add / reactions.add /
 stars.add also answers ok with probability p (both callers believe they won; the state keeps the
 first write). Double holders per strategy, two racers (see slackmq_core._protocol):
-pin p; pin+reaction p² (same user) / 0 (different users); claim 0.
+pin p; pin+reaction p² (same user, with or without ``single_user``) / 0 (different users); claim 0.
 """
 
 from __future__ import annotations
@@ -73,9 +73,13 @@ def test_measured_double_holders_follow_the_stated_probabilities(emulator):
     same_user = sum(w == 2 for w in _race(emulator, n, _clients(emulator, ["xoxb-emu-alpha"] * 2)))
     two_users = sum(w == 2 for w in _race(emulator, n, _clients(emulator, ["xoxb-emu-alpha",
                                                                               "xoxb-emu-bravo"])))
+    # single_user skips the reactions.get check: the same user's reaction alone still excludes
+    single = sum(w == 2 for w in _race(emulator, n, _clients(emulator, ["xoxb-emu-alpha"] * 2,
+                                                             single_user=True)))
     claim = _race(emulator, n, _clients(emulator, ["xoxb-emu-alpha"] * 2, strategy="claim"))
     assert 0.3 * n <= pin <= 0.7 * n           # expected 0.5 n
     assert 0.08 * n <= same_user <= 0.45 * n    # expected 0.25 n
+    assert 0.08 * n <= single <= 0.45 * n       # expected 0.25 n
     assert same_user < pin
     assert two_users == 0
     assert claim == [1] * n
