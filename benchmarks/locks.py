@@ -154,6 +154,7 @@ class Outcome:
     overlaps: int = 0
     dups: int = 0
     leaked: collections.Counter = field(default_factory=collections.Counter)
+    parts: collections.Counter = field(default_factory=collections.Counter)   # find / lock / record
     calls: collections.Counter = field(default_factory=collections.Counter)
     ratelimited: int = 0
     faults: int = 0
@@ -227,9 +228,20 @@ def _ratio(values: list[float], base: list[float]) -> str:
     return f"{pct(values, 0.5) / pct(base, 0.5):.1f}× / {pct(values, 0.99) / pct(base, 0.99):.1f}×"
 
 
+def _parts(r: Outcome) -> str:
+    if not r.parts:
+        return "–"
+    return " / ".join(f"{r.per_job(r.parts[k]):.2f}" for k in ("find", "lock", "record"))
+
+
+def _lock_ratio(r: Outcome) -> str:
+    return f"{r.per_job(r.parts['lock']) / r.primitives:.2f}" if r.parts else "–"
+
+
 def table(results: list[Outcome], baselines: dict[str, Outcome]) -> str:
     head = ("| client / strategy | fleet | jobs | processed | lost | overlaps | dups | leaked | "
-            "calls/job (base) | pins.add/job | calls/job ÷ prims | ack ms p50/p99 | release ms p50/p99 "
+            "calls/job (base) | find / lock / record per job | pins.add/job | calls/job ÷ prims "
+            "| lock calls/job ÷ prims | ack ms p50/p99 | release ms p50/p99 "
             "| ack ÷ base p50/p99 | release ÷ base p50/p99 |")
     rows = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
@@ -239,8 +251,9 @@ def table(results: list[Outcome], baselines: dict[str, Outcome]) -> str:
         leaked = ", ".join(f"{n} {k}" for k, n in sorted(r.leaked.items())) or "0"
         rows.append(
             f"| {r.client} | {r.fleet} ×{r.workers} | {r.messages} | {r.processed} | {r.lost} | {r.overlaps} "
-            f"| {r.dups} | {leaked} | {r.per_job(total):.1f}{base_calls} | {r.per_job(r.calls['pins.add']):.1f} "
-            f"| {r.per_job(total) / r.primitives:.1f} | {_ms(r.acks)} | {_ms(r.releases)} "
+            f"| {r.dups} | {leaked} | {r.per_job(total):.1f}{base_calls} | {_parts(r)} "
+            f"| {r.per_job(r.calls['pins.add']):.1f} "
+            f"| {r.per_job(total) / r.primitives:.2f} | {_lock_ratio(r)} | {_ms(r.acks)} | {_ms(r.releases)} "
             f"| {_ratio(r.acks, base.acks if base else [])} | {_ratio(r.releases, base.releases if base else [])} |")
     return "\n".join(rows)
 
@@ -269,9 +282,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--work", type=float, default=3.0, help="Slack seconds each job's handler takes")
     p.add_argument("--race-window-ms", type=float, default=100.0, help="emulator race window (real ms)")
     p.add_argument("--grace", type=float, default=60.0, help="real seconds to wait after the last post")
-    p.add_argument("--socket-stagger", type=float, default=0.0,
-                   help="Slack seconds a Socket Mode worker waits (x 1-2, at random) before racing for a job, "
-                        "so a faster peer's pin event can reach it first (default 0: no wait)")
+    p.add_argument("--turn", type=float, default=1.0,
+                   help="Slack seconds each Socket Mode worker ahead in a job's order gets before the next "
+                        "tries (the Worker's turn, scaled like everything else; 0: no turns; default 1)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-write", action="store_true", help="print only; do not write benchmarks/results/")
     args = p.parse_args(argv)

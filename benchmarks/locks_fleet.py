@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import queue
 import threading
 import time
@@ -113,17 +114,48 @@ def _finish(out: Any, reg: Registry, feed: list[str], stats: dict, started: floa
 
 
 # -- slackmq_core ---------------------------------------------------------------------------------------
-class TimedWorker(Worker):
-    """A Worker that times its winning acquires and its completes (for the latency columns)."""
+#: the lock operation a worker task is in (None: finding jobs — polls, scans, re-checks)
+_OP: contextvars.ContextVar[str | None] = contextvars.ContextVar("bench_op", default=None)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+
+class TimedWorker(Worker):
+    """A Worker that times its winning acquires and its completes (for the latency columns), and sorts
+    every Web API call its client sends (retries included) into ``parts``:
+
+    * ``lock``   sent by acquire / release / complete / fail: the marks placed and removed, the checks,
+                 the losers' attempts and the undo of a lost race
+    * ``record`` the done / failed reaction and the failure note: the job's result, kept on the message
+    * ``find``   everything else: history polls and scans, pins.list, re-checks of queued jobs
+    """
+
+    def __init__(self, *args: Any, parts: collections.Counter | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.acks: list[float] = []
         self.releases: list[float] = []
+        self.parts = parts if parts is not None else collections.Counter()
+        sent = self.client.api_call
+        record = {self.options.done_reaction, self.options.failed_reaction}
+
+        async def counted(api_method: str, *a: Any, **kw: Any) -> Any:
+            op = _OP.get()
+            args = kw.get("json") or kw.get("params") or kw.get("data") or {}
+            if op in ("complete", "fail") and (
+                    (api_method == "reactions.add" and args.get("name") in record)
+                    or (api_method == "chat.postMessage" and op == "fail")):
+                self.parts["record"] += 1
+            else:
+                self.parts["lock" if op else "find"] += 1
+            return await sent(api_method, *a, **kw)
+
+        self.client.api_call = counted   # slack_sdk's methods all go through api_call
 
     async def _lock_call(self, op: str, ts: str, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
-        res = await super()._lock_call(op, ts, **kwargs)
+        token = _OP.set(op)
+        try:
+            res = await super()._lock_call(op, ts, **kwargs)
+        finally:
+            _OP.reset(token)
         took = time.perf_counter() - t0
         if res is not None and op == "acquire" and res.outcome is Outcome.ACQUIRED:
             self.acks.append(took)
@@ -145,7 +177,8 @@ def _handler(reg: Registry, wid: str, seconds: float) -> Callable[[Any], Any]:
 async def run_core(emu: Any, strategy: Any, specs: list[WorkerSpec], messages: int, args: Any, out: Any,
                    faults: dict) -> None:
     reg = Registry()
-    options = LockOptions(strategy=strategy)
+    # one user for the whole fleet: its lock reaction / star excludes by itself (no check read)
+    options = LockOptions(strategy=strategy, single_user=len({s.user for s in specs}) == 1)
     window = 60.0 / args.time_scale
     workers = []
     for s in specs:
@@ -153,8 +186,8 @@ async def run_core(emu: Any, strategy: Any, specs: list[WorkerSpec], messages: i
         workers.append(TimedWorker(s.token, JOBS, _handler(reg, s.wid, args.work / args.time_scale), options,
                                    app_token=s.app, base_url=emu.base_url, worker_id=s.wid,
                                    watcher_options=wopts, recheck_after=30.0 / args.time_scale,
-                                   stagger=(getattr(args, "socket_stagger", 0.0) / args.time_scale
-                                            if s.app and getattr(args, "socket_stagger", 0.0) else None)))
+                                   turn=(getattr(args, "turn", 1.0) / args.time_scale if s.app else None),
+                                   parts=out.parts))
     tasks = [asyncio.create_task(w.run(), name=f"bench-{w.worker_id}") for w in workers]
     feed: list[str] = []
     started = time.monotonic()
@@ -167,6 +200,7 @@ async def run_core(emu: Any, strategy: Any, specs: list[WorkerSpec], messages: i
             raise RuntimeError("workers did not start within 60 s")
         await emu.control("POST", "faults", {**faults, "race_window_ms": args.race_window_ms} if faults else {})
         await emu.control("POST", "stats/reset", {})
+        out.parts.clear()
         started = time.monotonic()
         feed = await publish(emu, messages, args)
         jobs = set(feed)

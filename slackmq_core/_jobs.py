@@ -69,7 +69,8 @@ def in_daemon_thread(fn: Callable[[Any], Any], arg: Any, *, name: str) -> asynci
     return fut
 
 
-def check_args(handler: Any, concurrency: Any, heartbeat_interval: Any, stagger: Any, recheck_after: Any) -> None:
+def check_args(handler: Any, concurrency: Any, heartbeat_interval: Any, stagger: Any, recheck_after: Any,
+               turn: Any = None) -> None:
     """The Worker's argument checks: one clear line naming the bad value."""
     if not callable(handler):
         raise InputError(f"handler {handler!r} is not callable: pass a function taking a Job")
@@ -79,6 +80,8 @@ def check_args(handler: Any, concurrency: Any, heartbeat_interval: Any, stagger:
         raise InputError(f"heartbeat_interval {heartbeat_interval!r} must be a positive number of seconds")
     if stagger is not None and not (isinstance(stagger, (int, float)) and stagger >= 0):
         raise InputError(f"stagger {stagger!r} must be a number of seconds >= 0 (None: automatic)")
+    if turn is not None and not (isinstance(turn, (int, float)) and not isinstance(turn, bool) and turn >= 0):
+        raise InputError(f"turn {turn!r} must be a number of seconds >= 0 (None: automatic, 0: no turns)")
     if not (isinstance(recheck_after, (int, float)) and recheck_after >= 0):
         raise InputError(f"recheck_after {recheck_after!r} must be a number of seconds >= 0")
 
@@ -222,23 +225,33 @@ class Peers:
     finished (done or failed) or let go (lost, released, errored), in which case the others queue it
     again. Only a worker of this process can clear its hint, so it never outlives the work."""
 
-    _groups: ClassVar[dict[tuple, list[Callable[[str, str], None]]]] = {}
+    _groups: ClassVar[dict[tuple, list[Peers]]] = {}
 
-    def __init__(self, client: Any, channel: str, on_peer: Callable[[str, str], None]) -> None:
+    def __init__(self, client: Any, channel: str, on_peer: Callable[[str, str], None],
+                 on_event: Callable[[Any], None] | None = None) -> None:
         token = getattr(client, "token", None)
         self.key = (id(asyncio.get_running_loop()), token, getattr(client, "base_url", None), channel)
         self.on_peer = on_peer
+        self.on_event = on_event
         self.group = self._groups.setdefault(self.key, []) if token else []
-        self.group.append(on_peer)
+        self.group.append(self)
 
     def tell(self, ts: str, what: str) -> None:
         """``what``: ``taken``, ``finished`` or ``free``."""
-        for cb in list(self.group):
-            if cb is not self.on_peer:
-                cb(ts, what)
+        for peer in list(self.group):
+            if peer is not self:
+                peer.on_peer(ts, what)
+
+    def share(self, event: Any) -> None:
+        """A Socket Mode event that reached this worker's connection: Slack hands each event to one
+        connection of the app, so the others of this process would not see it (a job one of them
+        queued, then another user's pin on it). Each gets it too; applying an event twice is harmless."""
+        for peer in list(self.group):
+            if peer is not self and peer.on_event is not None:
+                peer.on_event(event)
 
     def leave(self) -> None:
-        if self.on_peer in self.group:
-            self.group.remove(self.on_peer)
+        if self in self.group:
+            self.group.remove(self)
         if not self.group and self._groups.get(self.key) is self.group:
             del self._groups[self.key]

@@ -13,6 +13,7 @@ user id.
 from __future__ import annotations
 
 import collections
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,10 @@ from slackmq_core._model import LockState, MessageLock, Primitive
 from slackmq_core._strategy import LockOptions
 from slackmq_core.watch import ChannelEvent
 
-__all__ = ["JOB_SUBTYPES", "ChannelView"]
+__all__ = ["JOB_SUBTYPES", "MAX_MISSES", "ChannelView"]
+
+#: Turns a user may let pass (another worker acquired instead) before it is left out of the order.
+MAX_MISSES = 3
 
 #: Message subtypes that can be jobs (channel joins, pin notices, edits... are not).
 JOB_SUBTYPES = frozenset({None, "thread_broadcast", "bot_message", "file_share", "me_message"})
@@ -42,7 +46,40 @@ class ChannelView:
         self.others: dict[str, set[_Mark]] = {}                            # ts -> marks not ours
         self.finished: collections.OrderedDict[str, None] = collections.OrderedDict()
         self.mine: set[str] = set()
+        self.lockers: dict[str, int] = {}      # other users seen placing lock marks -> turns missed
+        self.on_locker: Callable[[str], None] | None = None   # called when a new such user shows up
         self._remember = remember
+
+    # -- taking turns --------------------------------------------------------------------------
+    def saw_locker(self, user: str | None) -> None:
+        """``user`` placed a pin or a lock reaction here: another worker (or an operator)."""
+        if not user or user == self.me:
+            return
+        new = user not in self.lockers
+        self.lockers[user] = 0
+        if new and self.on_locker is not None:
+            self.on_locker(user)
+
+    def turn(self, ts: str) -> tuple[int, list[str]]:
+        """(our place in the order of ``ts``, the users before us). The order is a hash of the message
+        and each user id, the same in every process, so workers of different bot users agree on who
+        tries first without a word; users who let their turn pass ``MAX_MISSES`` times in a row are
+        left out until they lock something again."""
+        if not self.lockers:
+            return 0, []
+
+        def key(user: str) -> bytes:
+            return hashlib.blake2b(f"{ts}|{user}".encode(), digest_size=8).digest()
+
+        order = sorted([self.me, *(u for u, n in self.lockers.items() if n < MAX_MISSES)], key=key)
+        place = order.index(self.me)
+        return place, order[:place]
+
+    def missed(self, users: list[str]) -> None:
+        """Our turn came and none of ``users`` (before us) had taken the message."""
+        for u in users:
+            if u in self.lockers:
+                self.lockers[u] += 1
 
     def contended(self, ts: str) -> bool:
         return ts in self.finished or bool(self.others.get(ts))
@@ -61,13 +98,17 @@ class ChannelView:
         elif ev.kind == "message_deleted":
             self.msgs.pop(ts, None)
             self.finish(ts)
-        elif ev.kind == "pin_added" and ts not in self.mine:
-            self.others.setdefault(ts, set()).add(("pin", ev.user))
+        elif ev.kind == "pin_added":
+            self.saw_locker(ev.user)
+            if ts not in self.mine:
+                self.others.setdefault(ts, set()).add(("pin", ev.user))
         elif ev.kind == "reaction_added":
             if self._is_finish(ev.reaction):
                 self.finish(ts)
-            elif ev.reaction == opts.reaction and ts not in self.mine:
-                self.others.setdefault(ts, set()).add(("reaction", ev.user))
+            elif ev.reaction == opts.reaction:
+                self.saw_locker(ev.user)
+                if ts not in self.mine:
+                    self.others.setdefault(ts, set()).add(("reaction", ev.user))
         elif ev.kind == "pin_removed":
             self.forget(ts, lambda mark: mark[0] == "pin")
         elif ev.kind == "reaction_removed" and ev.reaction == opts.reaction:
@@ -90,6 +131,9 @@ class ChannelView:
     def scanned(self, lock: MessageLock) -> None:
         """One message as the lock client's history read it (state computed from its marks)."""
         ts = lock.ts
+        for m in lock.marks:
+            if m.primitive in (Primitive.PIN, Primitive.REACTION) and m.holder is not None:
+                self.saw_locker(m.holder.user_id)
         if lock.state is LockState.DONE or (lock.state is LockState.FAILED and not self.options.retry_failed):
             self.finish(ts)
             return
@@ -145,6 +189,7 @@ class ChannelView:
 
     def held_elsewhere(self, ts: str, holder: str | None) -> None:
         """Acquire said someone else holds it."""
+        self.saw_locker(holder)
         self.others.setdefault(ts, set()).add(("held", holder))
 
     def forget(self, ts: str, which: Callable[[_Mark], bool]) -> None:
@@ -177,4 +222,5 @@ class ChannelView:
                 self.finish(ts)
             elif r.get("name") == self.options.reaction:
                 for user in r.get("users") or ():
+                    self.saw_locker(user)
                     self.others.setdefault(ts, set()).add(("reaction", user))

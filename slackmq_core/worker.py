@@ -15,7 +15,8 @@ What it does, in order:
    so they cost the polls of one worker, at the pace one of them asked for. Workers of one process
    on one token and channel (any mode) tell each other which message each is acquiring or holding
    (``Peers``, no Slack call), so they do not race each other for it; one that lets go without
-   finishing hands it back to the others' queues.
+   finishing hands it back to the others' queues. Slack delivers each Socket Mode event to one
+   connection of the app, so such workers also pass each other the events their connection got.
 2. On the watcher's ``resync`` (at start, and after every gap) it scans the channel's recent history
    (``scan_limit`` messages) through the lock client, so a message posted while it was away is not
    lost: delivery is at least once.
@@ -26,7 +27,15 @@ What it does, in order:
    first waits ``stagger`` seconds (by default 1 to 2 of its history poll intervals, at random), so a
    Socket Mode worker's pin, or a done mark that follows a pin's removal, reaches it before it spends
    a call; after the wait it tries anyway, so nothing is lost. A loser spends one call (``pins.add``):
-   the worker's lock client does not look up who holds the message. A message that waited in the
+   the worker's lock client does not look up who holds the message.
+   **Taking turns.** Workers of *different* users (each app gets every event) would all race for
+   every message. So each worker remembers the other users it has seen lock in the channel (their
+   pins and lock reactions, in events and scans) and orders itself among them by a hash of the
+   message and the user ids — the same order in every process. The first tries at once; each one
+   after it waits ``turn`` seconds more (default 1 s in Socket Mode, one poll interval when
+   polling) and tries only if, by then, no pin of the one before it has arrived. A user that let its
+   turn pass three times in a row (busy or gone) is left out of the order until it locks something
+   again. With one user only (a shared token) there is no order and no wait. A message that waited in the
    queue longer than ``recheck_after`` seconds (its events may have gone to another Socket Mode
    connection of the app meanwhile) is read first with one ``reactions.get`` (Tier 3; its ``pinned_to``
    and ``reactions`` tell done, failed and pinned): done or held costs that one call instead of a pin
@@ -70,6 +79,9 @@ __all__ = ["Job", "Worker", "WorkerStats"]
 log = logging.getLogger("slackmq.worker")
 
 _MAX_ATTEMPTS = 3
+#: Seconds each worker ahead in a message's order gets before the next one tries, in Socket Mode
+#: (Slack delivers the winner's ``pin_added`` well within it).
+_SOCKET_TURN = 1.0
 
 
 class Worker:
@@ -82,8 +94,8 @@ class Worker:
                  base_url: str | None = None, drain_timeout: float = 10.0, max_jobs: int | None = None,
                  scan_limit: int = 200, ignore_self: bool = True,
                  watcher_options: dict[str, Any] | None = None, stagger: float | None = None,
-                 recheck_after: float = 30.0, share_poll: bool = True) -> None:
-        check_args(handler, concurrency, heartbeat_interval, stagger, recheck_after)
+                 recheck_after: float = 30.0, share_poll: bool = True, turn: float | None = None) -> None:
+        check_args(handler, concurrency, heartbeat_interval, stagger, recheck_after, turn)
         self.options = options or LockOptions()
         self.client = client if not isinstance(client, str) else _slack.make_async_client(client, base_url=base_url)
         self.channel_ref = channel
@@ -104,11 +116,14 @@ class Worker:
         self.stagger = stagger
         self.recheck_after = recheck_after
         self.share_poll = share_poll
+        self.turn = turn
         self._queued_at: dict[str, float] = {}
+        self._ahead: dict[str, list[str]] = {}
         self.stats = WorkerStats()
         self.watcher: Any = None   # a Watcher, or a SharedPoll subscription
         self.lock: Any = None
         self.view = ChannelView(self.options, self.filter, self._enqueue, ignore_self=ignore_self)
+        self.view.on_locker = self._other_locker
         self._queued: set[str] = set()
         self._attempts: collections.Counter[str] = collections.Counter()
         self._queue: asyncio.Queue[str] | None = None
@@ -154,7 +169,7 @@ class Worker:
         self.view.me = (await self.lock.whoami()).user_id
         self.channel = self.view.channel = (await self.lock.resolve_channel(self.channel_ref)).id
         opts = {"base_url": self.base_url, **self.watcher_options}
-        self.peers = Peers(self.client, self.channel, self.view.peer)
+        self.peers = Peers(self.client, self.channel, self.view.peer, self.on_event)
         self.watcher = SharedPoll.watcher(self.client, self.channel, self.app_token, opts, share=self.share_poll)
         if handle_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -203,6 +218,8 @@ class Worker:
         assert self.watcher is not None
         async for event in self.watcher:
             self.on_event(event)
+            if self.app_token and event.kind != "resync" and self.peers is not None:
+                self.peers.share(event)   # Slack gave it to our connection only
 
     def on_event(self, ev: ChannelEvent) -> None:
         """Fold one watcher event into what this worker knows (public for custom loops)."""
@@ -218,7 +235,10 @@ class Worker:
         self._queued.add(ts)
         self._queued_at[ts] = self._loop.time() if self._loop is not None else 0.0
         self.stats.queued += 1
-        delay = self._stagger_delay()
+        place, ahead = self.view.turn(ts)
+        delay = self._stagger_delay() + place * self._turn_seconds()
+        if ahead:
+            self._ahead[ts] = ahead
         if delay > 0 and self._loop is not None:
             self._loop.call_later(delay, self._queue.put_nowait, ts)   # the runner re-checks contended()
         else:
@@ -230,6 +250,20 @@ class Worker:
             return self.stagger * random.uniform(1.0, 2.0)
         interval = self.watcher.poll_interval if self.watcher is not None else None
         return interval * random.uniform(1.0, 2.0) if interval else 0.0
+
+    def _turn_seconds(self) -> float:
+        """How long each worker before us in a message's order gets (module docstring, 3.)."""
+        if self.turn is not None:
+            return self.turn
+        interval = self.watcher.poll_interval if self.watcher is not None else None
+        return interval if interval else _SOCKET_TURN
+
+    def _other_locker(self, user: str) -> None:
+        """Another user locks in our channel: ``single_user`` is wrong here, so stop trusting it."""
+        if self.lock is not None and self.lock.options.single_user:
+            log.warning("worker %s: user %s also locks messages in %s, so single_user does not hold: "
+                        "every acquire is checked from now on", self.worker_id, user, self.channel)
+            self.lock.ctx.options = self.lock.options.with_(single_user=False)
 
     def contended(self, ts: str) -> bool:
         """True when this worker already knows another holder or a finish mark on ``ts``."""
@@ -278,9 +312,11 @@ class Worker:
             waited = self._loop.time() - self._queued_at.pop(ts, self._loop.time())
             if self._stop.is_set():
                 return
+            ahead = self._ahead.pop(ts, [])
             if self.contended(ts) or (waited > self.recheck_after and not await self._still_free(ts)):
                 self.stats.skipped += 1
                 continue
+            self.view.missed(ahead)
             self._busy.add(task)
             try:
                 await self._process(ts)
