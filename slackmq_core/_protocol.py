@@ -11,9 +11,14 @@ Acquire, for the strategy's primitives in order (pin first: the one channel-wide
    attempt (a lost answer, then ``already_pinned`` on the retry) ``pins.list`` settles it: the pin
    is ours only if ``created_by`` is our user.
 2. ``stars.add`` / ``reactions.add`` — ``already_starred`` / ``already_reacted`` mean a holder that
-   shares our user (stars and reactions are per user), unless it follows our ambiguous attempt.
+   shares our user (stars and reactions are per user), unless it follows our ambiguous attempt, or
+   a finished message: ``complete`` (and a final ``fail``) leave the holder's reaction and star as
+   the record of who did it, so one ``reactions.get`` tells "done" from "a sibling holds it".
 3. Verify with one read: ``reactions.get`` (done? failed? who reacted first?), or in ``claim`` mode
-   post a claim note and read the thread (``conversations.replies``).
+   post a claim note and read the thread (``conversations.replies``). With ``single_user`` (one bot
+   user for the whole fleet) and a reaction or star in the strategy there is nothing to verify:
+   our own per-user mark went on, so no sibling holds it and the message is not finished (that
+   would have refused it, step 2); the read is skipped.
 
 Ties between *different* users (reactions do not exclude them) are broken by what Slack shows to
 everyone alike: the first user in the lock reaction's ``users`` list wins. That list only grows at

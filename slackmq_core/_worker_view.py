@@ -48,6 +48,9 @@ class ChannelView:
         self.mine: set[str] = set()
         self.lockers: dict[str, int] = {}      # other users seen placing lock marks -> turns missed
         self.on_locker: Callable[[str], None] | None = None   # called when a new such user shows up
+        #: queues a message whose holder let go (default: ``enqueue``); the worker waits a moment
+        #: first, so a done mark that Slack sent just before the pin's removal can still arrive
+        self.requeue: Callable[[str], None] | None = None
         self._remember = remember
 
     # -- taking turns --------------------------------------------------------------------------
@@ -199,7 +202,7 @@ class ChannelView:
         marks.difference_update({m for m in marks if which(m)})
         if not marks:
             del self.others[ts]
-            self.enqueue(ts)      # the holder let go without a done mark: it is a job again
+            (self.requeue or self.enqueue)(ts)   # the holder let go with no done mark (yet): a job again
 
     def finish(self, ts: str) -> None:
         self.finished[ts] = None

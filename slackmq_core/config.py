@@ -66,6 +66,8 @@ class Profile:
     user_token: Secret | None = None
     lease_seconds: float = 60.0
     claim_note: bool = False
+    single_user: bool = False
+    clear_done: bool = False
     #: the file this profile came from (None when built from defaults and the environment)
     config_file: Path | None = None
 
@@ -76,7 +78,8 @@ class Profile:
         return LockOptions(strategy=Strategy.parse(self.strategy), reaction=self.reaction,
                            done_reaction=self.done_reaction, failed_reaction=self.failed_reaction,
                            stale_after=self.stale_ttl, lease_seconds=self.lease_seconds,
-                           claim_note=self.claim_note, read_only=self.read_only)
+                           claim_note=self.claim_note, read_only=self.read_only,
+                           single_user=self.single_user, clear_done=self.clear_done)
 
 
 # --- durations ---------------------------------------------------------------------------------
@@ -131,7 +134,8 @@ _PROFILE_KEYS: dict[str, str] = {
     "workspace": "a string", "api_url": "an http(s) URL", "channels": "a list of channel names",
     "strategy": "a strategy name", "reaction": "an emoji name", "done_reaction": "an emoji name",
     "failed_reaction": "an emoji name", "stale_ttl": "a duration", "read_only": "true or false",
-    "lease_seconds": "a duration", "claim_note": "true or false",
+    "lease_seconds": "a duration", "claim_note": "true or false", "single_user": "true or false",
+    "clear_done": "true or false",
     "token_command": "a command (string or list)", "bot_token": "a token", "app_token": "a token",
     "user_token": "a token",
 }
@@ -218,7 +222,7 @@ def _convert(key: str, value: Any, where: str) -> Any:
     def bad() -> ConfigError:
         return ConfigError(f"{where}: {key} must be {_PROFILE_KEYS[key]}, not {value!r}")
 
-    if key in ("read_only", "claim_note"):
+    if key in ("read_only", "claim_note", "single_user", "clear_done"):
         if not isinstance(value, bool):
             raise bad()
         return value
@@ -341,6 +345,10 @@ failed_reaction = "x"
 stale_ttl = "15m"
 # true hides and refuses every action that changes Slack.
 read_only = false
+# true: every worker locks as this one bot user; acquire then skips its check read.
+single_user = false
+# true: complete also removes the lock reaction and star (by default they stay as the record).
+clear_done = false
 
 # Tokens. Best: the environment (SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_USER_TOKEN).
 # Or a helper command that prints them, one per line (its output is never shown):

@@ -124,6 +124,7 @@ class Worker:
         self.lock: Any = None
         self.view = ChannelView(self.options, self.filter, self._enqueue, ignore_self=ignore_self)
         self.view.on_locker = self._other_locker
+        self.view.requeue = self._requeue
         self._queued: set[str] = set()
         self._attempts: collections.Counter[str] = collections.Counter()
         self._queue: asyncio.Queue[str] | None = None
@@ -250,6 +251,16 @@ class Worker:
             return self.stagger * random.uniform(1.0, 2.0)
         interval = self.watcher.poll_interval if self.watcher is not None else None
         return interval * random.uniform(1.0, 2.0) if interval else 0.0
+
+    def _requeue(self, ts: str) -> None:
+        """A holder let go with no done mark seen: queue the message again one turn later, so that a
+        done (or failed) reaction delivered after the pin's removal finishes it first — events of one
+        app reach it over several connections, in no guaranteed order."""
+        delay = self._turn_seconds()
+        if delay > 0 and self._loop is not None:
+            self._loop.call_later(delay, self._enqueue, ts)
+        else:
+            self._enqueue(ts)
 
     def _turn_seconds(self) -> float:
         """How long each worker before us in a message's order gets (module docstring, 3.)."""

@@ -62,6 +62,8 @@ def describe(profile, *, api_url_source: str = "") -> dict:
         "stale_ttl": profile.stale_ttl,
         "lease_seconds": profile.lease_seconds,
         "claim_note": profile.claim_note,
+        "single_user": profile.single_user,
+        "clear_done": profile.clear_done,
         "read_only": profile.read_only,
         "bot_token": describe_token(profile.bot_token),
         "app_token": describe_token(profile.app_token),

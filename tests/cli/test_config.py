@@ -98,6 +98,8 @@ stale_ttl = "1h30m"
 lease_seconds = 30
 read_only = true
 claim_note = true
+single_user = true
+clear_done = true
 """)
     p = load_profile("ops", path=cfg, env={})
     assert (p.workspace, p.api_url, p.channels) == ("Acme", "http://127.0.0.1:9999/api/",
@@ -107,6 +109,7 @@ claim_note = true
     assert (p.stale_ttl, p.lease_seconds, p.read_only, p.claim_note) == (5400, 30, True, True)
     opts = p.lock_options()
     assert opts.stale_after == 5400 and opts.read_only and opts.reaction == "eyes"
+    assert opts.single_user and opts.clear_done
     assert str(opts.strategy) == "pin+star"
 
 
