@@ -30,8 +30,8 @@ def _who(holder: Holder | None) -> Content:
                                name=holder.name or holder.user_id, kind=kind)
 
 
-def _mark_line(mark: Mark, now: float) -> Content:
-    """Two lines: what and who; then the holder's id and since when."""
+def _mark_line(mark: Mark, now: float, finished: bool = False) -> Content:
+    """Two lines: what and who; then the holder's id and since when (and why a mark holds nothing)."""
     label = mark.primitive.value
     if mark.primitive is Primitive.REACTION and mark.name:
         label = f":{mark.name}:"
@@ -42,6 +42,10 @@ def _mark_line(mark: Mark, now: float) -> Content:
     else:
         since = "no timestamp from Slack"
     who_id = f"{mark.holder.user_id} · " if mark.holder is not None else ""
+    if mark.leftover and finished:    # complete / fail leave it: who did the job, holding nothing
+        since = "kept as the record of who finished it"
+    elif mark.leftover:               # a released holder's reaction only its own bot could remove
+        since += " · left from a released lock, holds nothing"
     return Content.assemble(
         "  ", Content.from_markup("[$text-accent]$label[/]", label=f"{label:<11}"),
         _who(mark.holder), "\n",
@@ -74,7 +78,8 @@ def render_detail(lock: MessageLock, channel_name: str, events: Sequence[EventRe
         lines.append(Content.from_markup("[$text-error]Failed:[/] $why", why=lock.failed_reason))
     if lock.marks:
         lines.append(Content.from_markup("[b]Marks[/b]"))
-        lines.extend(_mark_line(m, now) for m in lock.marks)
+        finished = lock.state in (LockState.DONE, LockState.FAILED)
+        lines.extend(_mark_line(m, now, finished) for m in lock.marks)
     else:
         lines.append(Content.from_markup("[$text-muted]No lock marks.[/]"))
     lease = lock.lease

@@ -133,9 +133,11 @@ async def test_done_marks_the_message_done_and_releases_it(scenario, clock, audi
     async with on_row(sc, clock, audit_path, ts) as (app, pilot, log):
         await pilot.press("d")
         assert (await log.wait(pilot, "done")).result == "ok"
-        assert main_screen(app).model_for(JOBS).get(ts).state is LockState.DONE
+        row = main_screen(app).model_for(JOBS).get(ts)
+        assert row.state is LockState.DONE and row.holders == ()
+    # the pin goes; the console's :lock: stays beside the done mark as the record of who did it
     assert await slack_marks(emu.base_url, JOBS, ts) == {
-        "pin": None, "reactions": {"white_check_mark": [CONSOLE]}}
+        "pin": None, "reactions": {"lock": [CONSOLE], "white_check_mark": [CONSOLE]}}
 
 
 async def test_force_unack_of_a_stale_lock_lists_what_it_cannot_remove(

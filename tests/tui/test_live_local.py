@@ -116,17 +116,17 @@ async def test_activity_lines_name_a_bot_the_console_had_not_met(scenario, clock
     async with app.run_test(size=(120, 30)) as pilot:
         await ready(pilot)
         screen = main_screen(app)
-        assert not screen.knows("U0DELTA001")              # delta holds nothing in the scenario
-        await as_bot("xoxb-emu-delta", emu.base_url, "pins_add", channel=JOBS, timestamp=ts)
+        assert not screen.knows("U0NOPIN001")              # nopin appears nowhere in the scenario
+        await as_bot("xoxb-emu-nopin", emu.base_url, "reactions_add", channel=JOBS, timestamp=ts, name="lock")
         log = screen.activity_log
-        await wait_until(pilot, lambda: any("pinned by" in t for _, t in log.entries),
-                         what="the pin in the activity log")
+        await wait_until(pilot, lambda: any(":lock: added by" in t for _, t in log.entries),
+                         what="the reaction in the activity log")
         await settle(pilot)
-        lines = [t for _, t in log.entries if "pinned by" in t]
-        assert lines and all("pinned by delta-worker" in t for t in lines), lines
-        assert not any("U0DELTA001" in t for _, t in log.entries)
-        assert [h.name for h in screen.model_for(JOBS).get(ts).holders] == ["delta-worker"]
-        assert any("pinned by delta-worker" in r.text for r in screen.events_for(JOBS, ts))
+        lines = [t for _, t in log.entries if ":lock: added by" in t]
+        assert lines and all(":lock: added by nopin-bot" in t for t in lines), lines
+        assert not any("U0NOPIN001" in t for _, t in log.entries)
+        assert [h.name for h in screen.model_for(JOBS).get(ts).holders] == ["nopin-bot"]
+        assert any(":lock: added by nopin-bot" in r.text for r in screen.events_for(JOBS, ts))
 
 
 async def test_counts_say_which_part_of_the_channel_they_cover(scenario, clock, tmp_path):

@@ -59,7 +59,7 @@ class TestMain:
 
 
 class TestDetail:
-    @pytest.mark.parametrize("role", ["lease", "shared"])
+    @pytest.mark.parametrize("role", ["lease", "shared", "done"])
     def test_detail(self, snap_compare, console, role):
         async def run_before(pilot):
             await ready(pilot)
