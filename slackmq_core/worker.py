@@ -56,7 +56,6 @@ import collections
 import contextlib
 import inspect
 import logging
-import random
 import re
 import signal
 from collections.abc import Callable
@@ -68,6 +67,7 @@ from slackmq_core._exceptions import HolderLost, SlackMQError
 from slackmq_core._jobs import Job, Peers, SharedPoll, WorkerStats, check_args, in_daemon_thread, make_filter
 from slackmq_core._model import Outcome
 from slackmq_core._strategy import LockOptions
+from slackmq_core._worker_queue import JobQueue
 from slackmq_core._worker_view import ChannelView
 from slackmq_core.watch import ChannelEvent
 
@@ -79,9 +79,6 @@ __all__ = ["Job", "Worker", "WorkerStats"]
 log = logging.getLogger("slackmq.worker")
 
 _MAX_ATTEMPTS = 3
-#: Seconds each worker ahead in a message's order gets before the next one tries, in Socket Mode
-#: (Slack delivers the winner's ``pin_added`` well within it).
-_SOCKET_TURN = 1.0
 
 
 class Worker:
@@ -117,17 +114,15 @@ class Worker:
         self.recheck_after = recheck_after
         self.share_poll = share_poll
         self.turn = turn
-        self._queued_at: dict[str, float] = {}
-        self._ahead: dict[str, list[str]] = {}
         self.stats = WorkerStats()
         self.watcher: Any = None   # a Watcher, or a SharedPoll subscription
         self.lock: Any = None
         self.view = ChannelView(self.options, self.filter, self._enqueue, ignore_self=ignore_self)
         self.view.on_locker = self._other_locker
-        self.view.requeue = self._requeue
-        self._queued: set[str] = set()
+        self.queue = JobQueue(self.view, stagger=stagger, turn=turn, poll_interval=self._poll_interval,
+                              on_queued=self._count_queued)
+        self.view.requeue = self.queue.requeue
         self._attempts: collections.Counter[str] = collections.Counter()
-        self._queue: asyncio.Queue[str] | None = None
         self._handlers: dict[str, asyncio.Future] = {}
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -163,7 +158,7 @@ class Worker:
         """Work until ``stop()``; returns the stats. Errors that make work impossible are raised."""
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        self._queue = asyncio.Queue()
+        self.queue.open()
         # a loser only needs to know "held": no pins.list / users.info to name the holder
         self.lock = AsyncLockClient(self.client, self.options.with_(lookup_holder=False), worker_id=self.worker_id)
         self.worker_id = self.worker_id or getattr(self.lock, "worker_id", None) or "worker"
@@ -194,6 +189,7 @@ class Worker:
 
     async def _shutdown(self, runners: list[asyncio.Task], pump: asyncio.Task, stopper: asyncio.Task) -> None:
         self._stop.set()
+        self.queue.closed = True
         stopper.cancel()
         if self.peers is not None:
             self.peers.leave()
@@ -230,44 +226,13 @@ class Worker:
             self.view.on_event(ev)
 
     def _enqueue(self, ts: str) -> None:
-        if (self._queue is None or self._stop is None or self._stop.is_set() or ts in self._queued
-                or ts in self.view.mine or ts not in self.view.msgs or self.view.contended(ts)):
-            return
-        self._queued.add(ts)
-        self._queued_at[ts] = self._loop.time() if self._loop is not None else 0.0
+        self.queue.put(ts)
+
+    def _count_queued(self) -> None:
         self.stats.queued += 1
-        place, ahead = self.view.turn(ts)
-        delay = self._stagger_delay() + place * self._turn_seconds()
-        if ahead:
-            self._ahead[ts] = ahead
-        if delay > 0 and self._loop is not None:
-            self._loop.call_later(delay, self._queue.put_nowait, ts)   # the runner re-checks contended()
-        else:
-            self._queue.put_nowait(ts)
 
-    def _stagger_delay(self) -> float:
-        """Seconds to wait before a queued message may be acquired (see the module docstring, 3.)."""
-        if self.stagger is not None:
-            return self.stagger * random.uniform(1.0, 2.0)
-        interval = self.watcher.poll_interval if self.watcher is not None else None
-        return interval * random.uniform(1.0, 2.0) if interval else 0.0
-
-    def _requeue(self, ts: str) -> None:
-        """A holder let go with no done mark seen: queue the message again one turn later, so that a
-        done (or failed) reaction delivered after the pin's removal finishes it first — events of one
-        app reach it over several connections, in no guaranteed order."""
-        delay = self._turn_seconds()
-        if delay > 0 and self._loop is not None:
-            self._loop.call_later(delay, self._enqueue, ts)
-        else:
-            self._enqueue(ts)
-
-    def _turn_seconds(self) -> float:
-        """How long each worker before us in a message's order gets (module docstring, 3.)."""
-        if self.turn is not None:
-            return self.turn
-        interval = self.watcher.poll_interval if self.watcher is not None else None
-        return interval if interval else _SOCKET_TURN
+    def _poll_interval(self) -> float | None:
+        return self.watcher.poll_interval if self.watcher is not None else None
 
     def _other_locker(self, user: str) -> None:
         """Another user locks in our channel: ``single_user`` is wrong here, so stop trusting it."""
@@ -315,15 +280,12 @@ class Worker:
 
     # -- jobs -------------------------------------------------------------------------------------------
     async def _runner(self) -> None:
-        assert self._queue is not None and self._stop is not None
+        assert self._stop is not None
         task = asyncio.current_task()
         while not self._stop.is_set():
-            ts = await self._queue.get()
-            self._queued.discard(ts)
-            waited = self._loop.time() - self._queued_at.pop(ts, self._loop.time())
+            ts, waited, ahead = await self.queue.get()
             if self._stop.is_set():
                 return
-            ahead = self._ahead.pop(ts, [])
             if self.contended(ts) or (waited > self.recheck_after and not await self._still_free(ts)):
                 self.stats.skipped += 1
                 continue
@@ -451,4 +413,4 @@ class Worker:
             log.warning("worker %s: giving up on %s after %d attempts (%s); the next scan retries it",
                         self.worker_id, ts, self._attempts[ts], why)
             return
-        self._loop.call_later(2.0 ** self._attempts[ts], self._enqueue, ts)
+        self.queue.put_later(ts, 2.0 ** self._attempts[ts])
