@@ -134,6 +134,9 @@ def seed_history(emu, clock: ShiftedClock, *, options, rng: random.Random, chann
     from slackmq_core._slack import make_client
 
     out: dict[str, list[str]] = {}
+    # history, not news: no Socket Mode event for it (nobody was listening an hour ago), so the
+    # console and the workers learn it from their first read, never from late redeliveries
+    emu.control.events(False)
     try:
         for i, past in enumerate(_HISTORY, 1):
             clock.offset = past.minutes_ago * 60.0
@@ -152,6 +155,7 @@ def seed_history(emu, clock: ShiftedClock, *, options, rng: random.Random, chann
                 lock.fail(channel, ts, reason=past.reason)
     finally:
         clock.offset = 0.0
+        emu.control.events(True)
     return out
 
 

@@ -16,6 +16,9 @@ Routes (JSON in, JSON out; never rate-limited, never faulted):
 ``POST /_emulator/sockets/drop``      ``{app_id?, mode: "close"|"refresh"}`` -> ``{ok, dropped}``
 ``GET  /_emulator/stats``             ``{calls, calls_by_user, ratelimited, faults}``
 ``POST /_emulator/stats/reset``       zero the counters
+``POST /_emulator/events``            ``{enabled: false}`` holds every event back (state still
+                                      changes: history written before anyone listened),
+                                      ``{enabled: true}`` fires them again -> ``{ok, enabled}``
 ====================================  ==========================================================
 
 Errors answer HTTP 400 ``{"ok": false, "error": "<one line naming the bad value>"}``.
@@ -108,6 +111,8 @@ async def _dispatch(emu: Emulator, verb: str, name: str, body: dict) -> dict | N
     if name == "sockets/drop":
         n = await emu.drop_sockets(body.get("app_id"), body.get("mode", "close"))
         return {"ok": True, "dropped": n}
+    if name == "events":
+        return {"ok": True, "enabled": emu.set_events(body.get("enabled"))}
     if name == "stats/reset":
         emu.reset_stats()
         return {"ok": True}
@@ -174,6 +179,10 @@ class EmulatorControl:
 
     def stats(self) -> dict:
         return self._call("GET", "stats")
+
+    def events(self, enabled: bool) -> bool:
+        """Hold events back (False) or fire them again (True); see ``POST /_emulator/events``."""
+        return bool(self._call("POST", "events", {"enabled": enabled})["enabled"])
 
     def reset_stats(self) -> None:
         self._call("POST", "stats/reset", {})

@@ -74,6 +74,8 @@ class SlackBackend(ItemsMixin):
         #: race(age_seconds) -> True lets a conflicting duplicate write also succeed (faults.py)
         self.race = race
         self._listeners: list[Listener] = []
+        #: False while the control surface holds events back (history being seeded): nothing fires
+        self.events_enabled = True
         self._users = {u.id: u for u in workspace.users}
         self._ws_channels = {c.id: c for c in workspace.channels}
         self._by_name = {c.name: c.id for c in workspace.channels}
@@ -98,6 +100,8 @@ class SlackBackend(ItemsMixin):
             self._listeners.remove(fn)
 
     def _emit(self, event: dict, channel_id: str) -> None:
+        if not self.events_enabled:
+            return
         for fn in list(self._listeners):
             fn(event, channel_id)
 

@@ -238,14 +238,13 @@ class Emulator:
         if count:
             cid = b.channel_id(channel, allow_name=True)
             caller = b.caller_for_user(user or self.workspace.users[0].id)
-            listeners = b._listeners
-            if not events:
-                b._listeners = []
+            enabled = b.events_enabled
+            b.events_enabled = enabled and bool(events)
             try:
                 for i in range(int(count)):
                     out.append(b.post_message(caller, cid, f"{text_prefix} {i + 1}")["ts"])
             finally:
-                b._listeners = listeners
+                b.events_enabled = enabled
         for p in pins or []:
             b.seed_pin(b.channel_id(p["channel"], allow_name=True), p["ts"], p["user"],
                        p.get("created"))
@@ -261,6 +260,14 @@ class Emulator:
     def restore(self, snapshot: dict) -> None:
         self.backend.restore(snapshot)
         self.save()
+
+    def set_events(self, enabled: bool) -> bool:
+        """Hold every event back (``False``: calls change state but fire nothing, as for history
+        written before anyone listened) or fire them again (``True``). Returns the setting."""
+        if not isinstance(enabled, bool):
+            raise ValueError(f"events enabled must be true or false, not {enabled!r}")
+        self.backend.events_enabled = enabled
+        return enabled
 
     def set_faults(self, **changes: Any) -> dict:
         if "rate_limits" in changes:

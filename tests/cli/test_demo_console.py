@@ -46,7 +46,8 @@ async def test_console_opens_on_the_demo_and_q_tears_everything_down(tmp_path, m
 
         rows = await until(pilot, "the seeded history on screen", seeded_rows)
         assert rows[stale].state is LockState.STALE
-        assert {rows[ts].state for ts in demo.seeded["done"]} == {LockState.DONE}
+        assert {rows[ts].state for ts in demo.seeded["done"]} == {LockState.DONE}, [
+            (rows[ts].state, rows[ts].facts) for ts in demo.seeded["done"]]
         assert {rows[ts].state for ts in demo.seeded["failed"]} == {LockState.FAILED}
         assert screen.status.info.mode == "live"                      # Socket Mode, xapp-emu-console
         assert screen.status.info.identity == "@slackmq-console"
