@@ -88,14 +88,11 @@ def _acquire(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
                 return LockResult(Outcome.HELD, att.ch, att.ts, holder=holder)
             # a star or reaction of our own user is already there: a done message (complete leaves
             # them), a released leftover, or a holder sharing our user
-            r = yield call("reactions.get", {"channel": att.ch, "timestamp": att.ts, "full": True})
-            msg = r.get("message") or {}
-            state = finished_state(ctx, msg)
-            if state:
-                yield from _undo(ctx, att, me, winner=None)
-                return _finished_result(ctx, att, state)
-            if prim is not Primitive.PIN and att.placed.get(Primitive.PIN) == "yes" and ctx.options.retry_failed \
-                    and me.user_id in reaction_users(msg, ctx.options.failed_reaction):
+            msg, finished = yield from _read_message(ctx, att, me)
+            if finished is not None:
+                return finished
+            if (att.placed.get(Primitive.PIN) == "yes" and ctx.options.retry_failed
+                    and me.user_id in reaction_users(msg, ctx.options.failed_reaction)):
                 # our user failed this message before and left its marks as the record; we retry
                 # failed messages and just pinned, so no sibling holds it: take the marks over
                 att.placed[prim] = "adopted"
@@ -186,14 +183,23 @@ def _released_me(att: _Attempt, me: Me) -> Gen:
     return me.user_id in released_users(notes, None)
 
 
-def _verify_reactions(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
-    opts = ctx.options
+def _read_message(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
+    """One ``reactions.get``: (the message, None) — or, when it is finished (done, or failed and not
+    retried), our marks undone and (the message, the DONE result)."""
     r = yield call("reactions.get", {"channel": att.ch, "timestamp": att.ts, "full": True})
     msg = r.get("message") or {}
     state = finished_state(ctx, msg)
-    if state:
-        yield from _undo(ctx, att, me, winner=None)
-        return _finished_result(ctx, att, state)
+    if not state:
+        return msg, None
+    yield from _undo(ctx, att, me, winner=None)
+    return msg, _finished_result(ctx, att, state)
+
+
+def _verify_reactions(ctx: Ctx, att: _Attempt, me: Me) -> Gen:
+    opts = ctx.options
+    msg, finished = yield from _read_message(ctx, att, me)
+    if finished is not None:
+        return finished
     if Primitive.REACTION not in opts.primitives:
         return None
     users = reaction_users(msg, opts.reaction)
