@@ -5,6 +5,9 @@ or another holder's pin or lock reaction seen in an event, a message body or a s
 When such a holder lets go (its pin or reaction goes away with no done mark) the message is handed to
 ``enqueue`` again, so it is not lost.
 
+It also remembers the other users it has seen lock in the channel (``lockers``) and how many turns
+each let pass, which orders the workers of different bot users on each message (``turn``).
+
 "Another holder" is anything not in ``mine`` (the messages this worker is acquiring or holding): it
 covers other bot users and also other processes sharing this worker's token, which carry the same
 user id.
