@@ -110,10 +110,8 @@ class Worker:
         self.max_jobs = max_jobs
         self.scan_limit = scan_limit
         self.watcher_options = dict(watcher_options or {})
-        self.stagger = stagger
         self.recheck_after = recheck_after
         self.share_poll = share_poll
-        self.turn = turn
         self.stats = WorkerStats()
         self.watcher: Any = None   # a Watcher, or a SharedPoll subscription
         self.lock: Any = None
